@@ -1,0 +1,7 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app';
+import { getBridge } from './bridge';
+
+const root = document.getElementById('root');
+if (root) createRoot(root).render(<StrictMode><App bridge={getBridge()} /></StrictMode>);

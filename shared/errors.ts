@@ -1,0 +1,83 @@
+/**
+ * Errors that cross layers carry a stable `code` (never rewritten once set) and structured fields,
+ * so the CLI can pick an exit code and the UI a message without parsing text.
+ */
+
+/** Every error code the product can raise, grouped by the exit class it maps to. */
+export const ERROR_CODES = {
+  // Refusals the user can lift with a flag (e.g. --allow-http) count as usage errors.
+  usage: ['ERR_USAGE', 'ERR_HTTP_INSECURE'],
+  verification: [
+    'ERR_HASH_MISMATCH',
+    'ERR_SIZE_MISMATCH',
+    'ERR_SIGNATURE_INVALID',
+    'ERR_SIGNATURE_MISSING',
+    'ERR_SIGNATURE_MALFORMED',
+    'ERR_SIGNATURE_UNKNOWN_KEY',
+    'ERR_KEY_INVALID',
+    'ERR_SUMS_MALFORMED',
+    'ERR_SUMS_NO_ENTRY',
+  ],
+  input: [
+    'ERR_CATALOG_SCHEMA',
+    'ERR_CATALOG_ENTRY_NOT_FOUND',
+    'ERR_FORMAT_UNKNOWN',
+    'ERR_ARCHIVE_CORRUPT',
+    'ERR_ARCHIVE_TRUNCATED',
+    'ERR_ARCHIVE_NO_IMAGE',
+    'ERR_ARCHIVE_MULTIPLE_IMAGES',
+    'ERR_ARCHIVE_PATH_TRAVERSAL',
+    'ERR_ARCHIVE_UNSUPPORTED',
+  ],
+  io: [
+    'ERR_IO',
+    'ERR_HTTP_STATUS',
+    'ERR_HTTP_TIMEOUT',
+    'ERR_HTTP_TOO_MANY_REDIRECTS',
+    'ERR_NETWORK',
+    'ERR_ABORTED',
+  ],
+} as const;
+
+export type ErrorClass = keyof typeof ERROR_CODES;
+export type MaculaErrorCode = (typeof ERROR_CODES)[ErrorClass][number];
+
+/** Structured context of an error: what was expected, what was found, where. */
+export interface ErrorDetails {
+  readonly expected?: string | number;
+  readonly actual?: string | number;
+  readonly offset?: number;
+  readonly path?: string;
+  readonly url?: string;
+  readonly field?: string;
+  readonly status?: number;
+}
+
+export class MaculaError extends Error {
+  override readonly name = 'MaculaError';
+  constructor(
+    readonly code: MaculaErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The class (usage, verification, input, io) an error code belongs to. */
+export function errorClassOf(code: MaculaErrorCode): ErrorClass {
+  for (const cls of Object.keys(ERROR_CODES) as ErrorClass[]) {
+    if ((ERROR_CODES[cls] as readonly string[]).includes(code)) return cls;
+  }
+  throw new Error(`unclassified error code ${code}`);
+}
+
+export function isMaculaError(e: unknown, code?: MaculaErrorCode): e is MaculaError {
+  return e instanceof MaculaError && (code === undefined || e.code === code);
+}
+
+/** Exhaustiveness check for switches over unions. */
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { catalogSchema } from './catalog';
+
+/**
+ * The one IPC contract between the renderer and the engine, implemented by the Electron main process and by the
+ * browser shell's local server alike; the renderer cannot tell them apart. Every request is validated with its
+ * schema on the receiving side, in one wrapper.
+ */
+export const ipcContract = {
+  'catalog.load': {
+    request: z.strictObject({ url: z.string().min(1).optional() }),
+    response: z.strictObject({
+      catalog: catalogSchema,
+      source: z.enum(['remote', 'file', 'bundled']),
+      location: z.string(),
+      fallbackReason: z.string().optional(),
+    }),
+  },
+} as const;
+
+export type IpcChannel = keyof typeof ipcContract;
+export type IpcRequest<C extends IpcChannel> = z.input<(typeof ipcContract)[C]['request']>;
+export type IpcResponse<C extends IpcChannel> = z.output<(typeof ipcContract)[C]['response']>;
+
+/** An engine error as it crosses the boundary: code and message only, never a stack or a secret. */
+export const ipcErrorSchema = z.strictObject({ code: z.string(), message: z.string() });
+export type IpcError = z.infer<typeof ipcErrorSchema>;
+
+/** The bridge the renderer sees as `window.macula`, derived from the contract. */
+export interface MaculaBridge {
+  invoke<C extends IpcChannel>(channel: C, request: IpcRequest<C>): Promise<IpcResponse<C>>;
+}
+
+export function isIpcChannel(name: string): name is IpcChannel {
+  return Object.hasOwn(ipcContract, name);
+}
