@@ -1,0 +1,18 @@
+import type { Readable } from 'node:stream';
+import type { ImageCompression } from '../../../shared/image-format';
+
+/** An image file opened for reading: what it is, and a way to stream its decompressed bytes. */
+export interface ImageSource {
+  readonly path: string;
+  readonly compression: ImageCompression;
+  /** Size of the file on disk. */
+  readonly compressedSize: number;
+  /** Name of the image entry inside a zip. */
+  readonly entryName?: string;
+  /** Uncompressed size when the container records it reliably (zip header, xz index, raw file size). */
+  readonly sizeHint?: number;
+  /** Why the content, not the file name, decided the format (name and bytes disagree). */
+  readonly note?: string;
+  /** A fresh stream of the decompressed image bytes; errors are MaculaErrors; aborting destroys it with ERR_ABORTED. */
+  createReadStream(signal?: AbortSignal): Readable;
+}
