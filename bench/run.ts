@@ -1,0 +1,17 @@
+/**
+ * `npm run bench -- [SUITE…]`: benchmarks that put our engine side by side with the reference tools in one run and
+ * print ratios. Not tests: nothing here asserts a time. Suites: acquire.
+ */
+import { runAcquireBench } from './acquire';
+
+const SUITES: Record<string, () => Promise<void>> = { acquire: runAcquireBench };
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of wanted.length > 0 ? wanted : Object.keys(SUITES)) {
+  const suite = SUITES[name];
+  if (!suite) {
+    console.error(`unknown bench suite "${name}"; known: ${Object.keys(SUITES).join(', ')}`);
+    process.exit(2);
+  }
+  await suite();
+}
