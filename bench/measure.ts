@@ -65,6 +65,7 @@ function bundledProbe(): Promise<string> {
       entryPoints: {
         probe: join(import.meta.dirname, 'probe.ts'),
         'xz-block-worker': resolve(import.meta.dirname, '..', 'electron/engine/source/xz/xz-block-worker.ts'),
+        'sha256-worker': resolve(import.meta.dirname, '..', 'electron/engine/io/sha256-worker.ts'),
       },
     });
     return join(outdir, 'probe.js');

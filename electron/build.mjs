@@ -2,6 +2,12 @@
 import { chmod } from 'node:fs/promises';
 import { build } from 'esbuild';
 
+// Worker threads the engine starts; each must sit next to the bundle that starts it (see engine/io/worker-launcher.ts).
+const WORKERS = {
+  'xz-block-worker': 'electron/engine/source/xz/xz-block-worker.ts',
+  'sha256-worker': 'electron/engine/io/sha256-worker.ts',
+};
+
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, packages: 'external', logLevel: 'warning' };
 
 await Promise.all([
@@ -11,7 +17,7 @@ await Promise.all([
     entryPoints: {
       macula: 'electron/cli/macula.ts',
       start: 'electron/cli/start.ts',
-      'xz-block-worker': 'electron/engine/source/xz/xz-block-worker.ts',
+      ...WORKERS,
     },
     outdir: 'dist/cli',
     banner: { js: '#!/usr/bin/env node' },
@@ -30,7 +36,7 @@ await Promise.all([
   build({
     ...common,
     format: 'esm',
-    entryPoints: { 'xz-block-worker': 'electron/engine/source/xz/xz-block-worker.ts' },
+    entryPoints: WORKERS,
     outdir: 'dist/electron',
   }),
 ]);

@@ -1,4 +1,3 @@
-import type { Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { MaculaError } from '../../../shared/errors';
@@ -34,7 +33,6 @@ interface OpenedBody {
   /** Bytes already on disk that this body continues. */
   readonly offset: number;
   readonly total?: number;
-  readonly seed?: Hash;
 }
 
 /** One request: resume the partial if it can be, stream the body through the hasher onto disk. */
@@ -63,7 +61,7 @@ async function openResumed(ctx: AttemptContext, resume: ResumePoint): Promise<Op
     const sameTotal = resume.total === undefined || range?.complete === undefined || range.complete === resume.total;
     if (range && range.first === resume.offset && sameTotal) {
       const total = range.complete ?? resume.total;
-      return { res, offset: resume.offset, seed: resume.hash, ...(total !== undefined ? { total } : {}) };
+      return { res, offset: resume.offset, ...(total !== undefined ? { total } : {}) };
     }
     // A range other than the one asked for cannot be appended (RFC 9110 §15.3.7); start over.
     res.body.destroy();
@@ -101,7 +99,8 @@ async function acceptFull(ctx: AttemptContext, res: HttpResponse): Promise<Opene
 
 async function streamToPartial(ctx: AttemptContext, opened: OpenedBody): Promise<AttemptResult> {
   const { res, offset, total } = opened;
-  const hasher = new HashingStream(opened.seed);
+  // A resumed body continues the hash of the bytes already on disk, read once by the hashing worker.
+  const hasher = new HashingStream(offset > 0 ? { seed: { path: ctx.paths.part, length: offset } } : {});
   const meter = new ProgressMeter('downloading', ctx.onProgress, total ?? ctx.expectedSize, offset);
   // 'w' truncates: a body from byte 0 must never land after stale bytes.
   // A deep write buffer lets the socket keep reading while earlier chunks are still being written (writev batches them).

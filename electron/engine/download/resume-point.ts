@@ -1,18 +1,15 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { readSidecar, type PartialPaths, type Sidecar } from './partial-state';
 
-/** Where a resumed request starts: the bytes on disk, their hash so far, and the If-Range validator. */
+/** Where a resumed request starts: the bytes on disk (whose hash the downloader seeds from the file) and the If-Range validator. */
 export interface ResumePoint {
   readonly offset: number;
-  readonly hash: Hash;
   readonly ifRange?: string;
   readonly total?: number;
 }
 
 /**
- * Decides whether the partial on disk can be resumed, and if so reads it once to seed the hash.
+ * Decides whether the partial on disk can be resumed, and from which offset.
  * Without a validator the server cannot tell us whether the resource changed (RFC 9110 §13.1.5), so we resume
  * only when the content is pinned by an expected hash, which catches a changed file at the end.
  */
@@ -25,16 +22,8 @@ export async function findResumePoint(paths: PartialPaths, url: URL, pinned: boo
   // A validator from another mirror means nothing to this server.
   const ifRange = sidecar.url === url.href ? validatorOf(sidecar) : undefined;
   if (ifRange === undefined && !pinned) return undefined;
-  const hash = createHash('sha256');
-  let offset = 0;
-  for await (const chunk of createReadStream(paths.part, { end: size - 1 })) {
-    const buf = chunk as Buffer;
-    hash.update(buf);
-    offset += buf.length;
-  }
   return {
-    offset,
-    hash,
+    offset: size,
     ...(ifRange !== undefined ? { ifRange } : {}),
     ...(sidecar.total !== undefined ? { total: sidecar.total } : {}),
   };

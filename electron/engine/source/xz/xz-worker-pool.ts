@@ -1,37 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { type WorkerLauncher, workerLauncher } from '../../io/worker-launcher';
 import type { XzBlockResult, XzBlockTask } from './xz-block-protocol';
 
-/** URL of tsx's ESM register API (its CJS build cannot register ESM hooks), if tsx is installed. */
-function tsxEsmApiUrl(): string | undefined {
-  try {
-    const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
-    const entry = manifest.exports?.['./esm/api']?.import?.default;
-    return entry === undefined ? undefined : pathToFileURL(join(dirname(manifestPath), entry)).href;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * How to start a block worker: the sibling `xz-block-worker.js` that the esbuild bundle ships, else the
- * `.ts` source through tsx (vitest, `tsx` runs). Node 20 does not apply `execArgv: ['--import', 'tsx']`
- * loader hooks inside worker threads, so tsx is registered from a small eval bootstrap instead.
- * Undefined when neither is available.
- */
-export function xzWorkerLauncher(): (() => Worker) | undefined {
-  const js = new URL('./xz-block-worker.js', import.meta.url);
-  if (js.protocol === 'file:' && existsSync(fileURLToPath(js))) return () => new Worker(js);
-  const ts = new URL('./xz-block-worker.ts', import.meta.url);
-  if (ts.protocol !== 'file:' || !existsSync(fileURLToPath(ts))) return undefined;
-  const tsxApi = tsxEsmApiUrl();
-  if (tsxApi === undefined) return undefined;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(ts.href)}); });`;
-  return () => new Worker(bootstrap, { eval: true });
+/** How to start a block worker (xz-block-worker, next to this module or to the bundle); undefined if it cannot run. */
+export function xzWorkerLauncher(): WorkerLauncher | undefined {
+  return workerLauncher('xz-block-worker', import.meta.url);
 }
 
 /** The pool itself failed (a worker crashed or could not start, or the pool was stopped): not bad data. */
