@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { MaculaError } from '../../../shared/errors';
@@ -105,22 +106,29 @@ async function streamToPartial(ctx: AttemptContext, opened: OpenedBody): Promise
   // 'w' truncates: a body from byte 0 must never land after stale bytes.
   // A deep write buffer lets the socket keep reading while earlier chunks are still being written (writev batches them).
   const file = createWriteStream(ctx.paths.part, { flags: offset > 0 ? 'a' : 'w', highWaterMark: 8 << 20 });
-  // pipeline() destroys every stream with the first error, so remember which side failed first.
-  let fileFailedFirst: boolean | undefined;
-  file.once('error', () => (fileFailedFirst ??= true));
-  res.body.once('error', () => (fileFailedFirst ??= false));
+  // The file stays out of pipeline(): on a network error pipeline() destroys its streams, and a destroyed WriteStream
+  // drops what it still buffers. Ending it instead lands every received byte, so the next attempt resumes after them.
+  let fileError: Error | undefined;
+  file.on('error', (e) => (fileError ??= e));
   const closed = new Promise<void>((resolve) => file.once('close', resolve));
   try {
-    await pipeline(res.body, hasher, countInto(meter), file);
+    await pipeline(res.body, hasher, countInto(meter), async (received: AsyncIterable<Buffer>) => {
+      for await (const chunk of received) {
+        if (fileError) throw fileError;
+        if (!file.write(chunk)) await once(file, 'drain');
+      }
+    });
   } catch (err) {
-    if (fileFailedFirst === true) {
-      throw new MaculaError('ERR_IO', `cannot write ${ctx.paths.part}`, { path: ctx.paths.part }, { cause: err });
+    if (fileError) {
+      throw new MaculaError('ERR_IO', `cannot write ${ctx.paths.part}`, { path: ctx.paths.part }, { cause: fileError });
     }
     throw res.explain(err);
   } finally {
     // The next attempt sizes the partial from disk, so every write must have landed first.
+    file.end();
     await closed;
   }
+  if (fileError) throw new MaculaError('ERR_IO', `cannot write ${ctx.paths.part}`, { path: ctx.paths.part }, { cause: fileError });
   const size = offset + hasher.bytes;
   if (total !== undefined && size < total) {
     throw new MaculaError('ERR_NETWORK', `connection closed after ${size} of ${total} bytes`, {
