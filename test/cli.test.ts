@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { macula } from './helpers/cli';
 import { type GpgHome, createGpgHome } from './helpers/gpg';
-import { type TestServer, startHttpTestServer } from './helpers/http-test-server';
+import { type TestServer, startHttpTestServer, startHttpsTestServer } from './helpers/http-test-server';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -178,6 +178,23 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
     });
     const text = await macula(['inspect', join(dir, 'macula-os-1.0.0-arm64.img')]);
     expect(text.stdout).toMatch(/partitions: +mbr/);
+  });
+
+  it('reads a self-hosted catalog over https when given its CA, and refuses the unknown certificate without it', async () => {
+    const tls = await startHttpsTestServer();
+    try {
+      tls.setFile('/catalog.json', await readFile(catalogFile));
+      const caFile = join(dir, 'mirror-ca.pem');
+      await writeFile(caFile, tls.caPem);
+      const ok = await macula(['catalog', '--url', tls.url('/catalog.json'), '--ca', caFile, '--json']);
+      expect(ok.code).toBe(0);
+      expect(ok.events.find((e) => e['event'] === 'catalog')).toMatchObject({ source: 'remote' });
+      const refused = await macula(['catalog', '--url', tls.url('/catalog.json')]);
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toMatch(/certificate/i);
+    } finally {
+      await tls.close();
+    }
   });
 
   it('reports a missing file as an I/O error (exit 4)', async () => {

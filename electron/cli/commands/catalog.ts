@@ -1,16 +1,17 @@
 import { catalogEntryId, downloadFileName } from '../../../shared/catalog';
 import { loadCatalog } from '../../engine/catalog/load-catalog';
+import { caOption } from '../ca-option';
 import type { Command } from '../command';
 import { formatBytes } from '../output';
 
 /** `macula catalog`: lists the release catalog's images (default remote, bundled copy offline). */
 export const catalogCommand: Command = {
-  usage: 'macula catalog [--url URL|FILE] [--allow-http] [--json]',
+  usage: 'macula catalog [--url URL|FILE] [--ca CA.pem] [--allow-http] [--json]',
   summary: 'list the MaculaOS images of the release catalog',
-  options: { url: { type: 'string' }, 'allow-http': { type: 'boolean' } },
+  options: { url: { type: 'string' }, ca: { type: 'string' }, 'allow-http': { type: 'boolean' } },
   async run({ args, out }) {
     const url = args.string('url');
-    const loaded = await loadCatalog({ ...(url !== undefined ? { url } : {}), allowHttp: args.flag('allow-http') });
+    const loaded = await loadCatalog({ ...(url !== undefined ? { url } : {}), ...(await caOption(args)), allowHttp: args.flag('allow-http') });
     if (loaded.fallbackReason) out.event('notice', { message: loaded.fallbackReason }, `note: ${loaded.fallbackReason}`);
     out.event(
       'catalog',

@@ -5,6 +5,7 @@ import { defaultCacheDir } from '../../engine/download/cache-dir';
 import { openImage } from '../../engine/source/open-image';
 import { extractImage } from '../../engine/source/extract';
 import { loadTrustedKeys } from '../../engine/trust/keyring';
+import { caOption } from '../ca-option';
 import type { Command } from '../command';
 import { formatBytes } from '../output';
 
@@ -12,7 +13,7 @@ import { formatBytes } from '../output';
 export const downloadCommand: Command = {
   usage:
     'macula download ENTRY|URL [--sha256 HASH] [--sums URL --sig URL] [--key KEY.asc] [--catalog URL|FILE] ' +
-    '[--cache DIR] [--extract FILE] [--allow-http] [--json]',
+    '[--cache DIR] [--extract FILE] [--ca CA.pem] [--allow-http] [--json]',
   summary: 'download an image with resume and cache, checking its SHA-256 and the signature of SHA256SUMS',
   options: {
     sha256: { type: 'string' },
@@ -22,16 +23,18 @@ export const downloadCommand: Command = {
     catalog: { type: 'string' },
     cache: { type: 'string' },
     extract: { type: 'string' },
+    ca: { type: 'string' },
     'allow-http': { type: 'boolean' },
   },
   async run({ args, out, signal }) {
     const target = args.positional(0, 'ENTRY or URL');
     const allowHttp = args.flag('allow-http');
+    const ca = await caOption(args);
     let origin: ImageOrigin;
     if (/^https?:\/\//i.test(target)) origin = { kind: 'url', url: target };
     else {
       const catalogUrl = args.string('catalog');
-      const { catalog } = await loadCatalog({ ...(catalogUrl !== undefined ? { url: catalogUrl } : {}), allowHttp });
+      const { catalog } = await loadCatalog({ ...(catalogUrl !== undefined ? { url: catalogUrl } : {}), ...ca, allowHttp });
       origin = { kind: 'catalog', entry: findCatalogEntry(catalog, target) };
     }
     const key = args.string('key');
@@ -42,6 +45,7 @@ export const downloadCommand: Command = {
       keys,
       cacheDir: args.string('cache') ?? defaultCacheDir(),
       allowHttp,
+      ...ca,
       signal,
       ...(sha256 !== undefined ? { sha256 } : {}),
       ...(sumsUrl !== undefined ? { sumsUrl } : {}),

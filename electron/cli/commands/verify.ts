@@ -3,18 +3,20 @@ import { MaculaError } from '../../../shared/errors';
 import { fetchBytes } from '../../engine/download/fetch-bytes';
 import { loadTrustedKeys } from '../../engine/trust/keyring';
 import { hashFile, verifyImageAgainstSums, verifySignedSums } from '../../engine/trust/verify-release';
+import { caOption } from '../ca-option';
 import type { Command } from '../command';
 import { formatBytes } from '../output';
 
 /** `macula verify`: check a local file against a release's signed SHA256SUMS. */
 export const verifyCommand: Command = {
-  usage: 'macula verify FILE --sums SHA256SUMS --sig SHA256SUMS.asc [--key KEY.asc] [--name NAME] [--allow-http] [--json]',
+  usage: 'macula verify FILE --sums SHA256SUMS --sig SHA256SUMS.asc [--key KEY.asc] [--name NAME] [--ca CA.pem] [--allow-http] [--json]',
   summary: 'check a file against SHA256SUMS after checking the OpenPGP signature of SHA256SUMS',
   options: {
     sums: { type: 'string' },
     sig: { type: 'string' },
     key: { type: 'string' },
     name: { type: 'string' },
+    ca: { type: 'string' },
     'allow-http': { type: 'boolean' },
   },
   async run({ args, out, signal }) {
@@ -25,7 +27,7 @@ export const verifyCommand: Command = {
     }
     const key = args.string('key');
     const keys = await loadTrustedKeys(key !== undefined ? { userKeyringPath: key } : {});
-    const fetchOpts = { allowHttp: args.flag('allow-http'), signal };
+    const fetchOpts = { allowHttp: args.flag('allow-http'), signal, ...(await caOption(args)) };
     const [sums, signature] = await Promise.all([fetchBytes(sumsAt, fetchOpts), fetchBytes(sigAt, fetchOpts)]);
     const signed = await verifySignedSums({ sums, signature, keys });
     const name = args.string('name') ?? basename(file);
