@@ -37,6 +37,26 @@ export const ERROR_CODES = {
     'ERR_NETWORK',
     'ERR_ABORTED',
   ],
+  // The chosen target must not be written: system drive, the drive holding the image or the app, too small, read-only.
+  target: [
+    'ERR_TARGET_NOT_FOUND',
+    'ERR_TARGET_UNSUPPORTED',
+    'ERR_TARGET_SYSTEM_DRIVE',
+    'ERR_TARGET_SOURCE_DRIVE',
+    'ERR_TARGET_APP_DRIVE',
+    'ERR_TARGET_TOO_SMALL',
+    'ERR_TARGET_READ_ONLY',
+  ],
+  // Writing an image to a drive: the target ran out of room, failed, refused access, or read back different bytes.
+  write: [
+    'ERR_WRITE_FAILED',
+    'ERR_DEVICE_FAILING',
+    'ERR_NO_SPACE',
+    'ERR_VERIFY_MISMATCH',
+    'ERR_UNMOUNT_FAILED',
+    'ERR_TARGET_BUSY',
+    'ERR_TARGET_ACCESS_DENIED',
+  ],
 } as const;
 
 export type ErrorClass = keyof typeof ERROR_CODES;
@@ -65,7 +85,7 @@ export class MaculaError extends Error {
   }
 }
 
-/** The class (usage, verification, input, io) an error code belongs to. */
+/** The class (usage, verification, input, io, target, write) an error code belongs to. */
 export function errorClassOf(code: MaculaErrorCode): ErrorClass {
   for (const cls of Object.keys(ERROR_CODES) as ErrorClass[]) {
     if ((ERROR_CODES[cls] as readonly string[]).includes(code)) return cls;

@@ -2,7 +2,8 @@ import { type ErrorClass, assertNever, errorClassOf, isMaculaError } from '../..
 
 /**
  * Exit codes of `macula`, documented in README.md. Scripts can tell a refused image (3) from a typo (2)
- * and from a network or disk problem (4).
+ * from a network or disk problem (4), from a target drive that must not be written (6), and from a write that failed
+ * or read back wrong (7).
  */
 export const EXIT = {
   ok: 0,
@@ -11,6 +12,8 @@ export const EXIT = {
   verification: 3,
   io: 4,
   input: 5,
+  target: 6,
+  write: 7,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -25,6 +28,10 @@ function exitForClass(cls: ErrorClass): ExitCode {
       return EXIT.io;
     case 'input':
       return EXIT.input;
+    case 'write':
+      return EXIT.write;
+    case 'target':
+      return EXIT.target;
     default:
       return assertNever(cls);
   }

@@ -3,6 +3,7 @@ import { parseCommandArgs } from './args';
 import type { Command } from './command';
 import { catalogCommand } from './commands/catalog';
 import { downloadCommand } from './commands/download';
+import { drivesCommand } from './commands/drives';
 import { inspectCommand } from './commands/inspect';
 import { verifyCommand } from './commands/verify';
 import { EXIT, exitCodeFor } from './exit-codes';
@@ -14,6 +15,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   download: downloadCommand,
   verify: verifyCommand,
   inspect: inspectCommand,
+  drives: drivesCommand,
 };
 
 function helpText(): string {
@@ -25,7 +27,8 @@ function helpText(): string {
     ...lines,
     '',
     'Exit codes: 0 ok, 1 internal error, 2 usage error, 3 verification failed (hash or signature),',
-    '            4 I/O or network error, 5 invalid input (catalog, archive or image format).',
+    '            4 I/O or network error, 5 invalid input (catalog, archive or image format),',
+    '            6 target refused (system drive, drive holding the image or the app, too small, read-only, missing).',
   ].join('\n');
 }
 

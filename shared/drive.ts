@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { assertNever } from './errors';
+
+/**
+ * A drive the app may write an image to, and why it must not or should think twice.
+ * Filled from `drivelist` (the drive picker) or from lsblk + sysfs (an explicit target on the command line).
+ */
+
+/** A whole block device, or a regular file used as a target (an image written to a file). */
+export const DRIVE_KINDS = ['disk', 'file'] as const;
+
+/** 128 GB: above this a "USB stick" is more likely an external disk with someone's data on it. */
+export const LARGE_DRIVE_BYTES = 128e9;
+
+/** Mountpoints that make the disk holding them the system drive; `[SWAP]` is how lsblk lists a swap device. */
+export const SYSTEM_MOUNTPOINTS: readonly string[] = ['/', '/boot', '/boot/efi', '/usr', '[SWAP]'];
+
+export const driveSchema = z.strictObject({
+  /** Device path (`/dev/sdb`, `/dev/loop3`) or, for kind `file`, the file's absolute path. */
+  device: z.string().min(1),
+  /** Size in bytes; null when the OS does not know it. */
+  size: z.number().int().nonnegative().nullable(),
+  /** Model or vendor description; may be empty. */
+  description: z.string(),
+  /** Bus as reported by the OS (`USB`, `SATA`, `NVME`, `UNKNOWN`, `file`). */
+  busType: z.string(),
+  removable: z.boolean(),
+  /** Holds the running system (`/`, `/boot`, `/usr` or swap), on the disk itself or one of its partitions. */
+  system: z.boolean(),
+  readOnly: z.boolean(),
+  /** Where the disk and its partitions are mounted; `[SWAP]` (lsblk's and drivelist's spelling) for active swap. */
+  mountpoints: z.array(z.string()),
+  kind: z.enum(DRIVE_KINDS),
+  /** Loop, zram, device-mapper and the like: not a physical medium. */
+  isVirtual: z.boolean().optional(),
+});
+
+export type Drive = z.infer<typeof driveSchema>;
+export type DriveKind = Drive['kind'];
+
+/** Why a drive must not be written. */
+export type RefusalReason = 'system' | 'source' | 'too-small' | 'read-only' | 'app';
+/** Why a drive may be written, but only after a second look. */
+export type WarningReason = 'large' | 'mounted';
+
+/** A reason the drive must not be written, with a message naming the drive. */
+export interface Refusal {
+  readonly reason: RefusalReason;
+  readonly message: string;
+}
+
+/** A reason to double-check before writing, with a message naming the drive. */
+export interface Warning {
+  readonly reason: WarningReason;
+  readonly message: string;
+}
+
+/** What classifyDrive knows beyond the drive itself; the engine finds out which drive holds what. */
+export interface DriveContext {
+  /** Bytes the image needs on the target (its extracted size). */
+  readonly imageSize?: number;
+  /** The drive holds the image being written. */
+  readonly holdsSource?: boolean;
+  /** The drive holds this application (its executable or code). */
+  readonly holdsApp?: boolean;
+}
+
+/** The verdict on a drive: refusals first-most-serious, warnings in a stable order. */
+export interface DriveVerdict {
+  readonly refusals: Refusal[];
+  readonly warnings: Warning[];
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** 67108864 → "64 MiB", 1610612736 → "1.5 GiB" (binary units, as lsblk and the CLI print them). */
+export function formatSize(bytes: number): string {
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${UNITS[u]}`;
+}
+
+/** 256e9 → "256 GB" (decimal, as drives are sold). */
+function formatSoldSize(bytes: number): string {
+  return `${Math.round(bytes / 1e9)} GB`;
+}
+
+/** lsblk and drivelist list an active swap partition's mountpoint as `[SWAP]`. */
+function showMountpoint(m: string): string {
+  return m === '[SWAP]' ? 'swap' : m;
+}
+
+function systemMessage(drive: Drive): string {
+  const held = drive.mountpoints.filter((m) => SYSTEM_MOUNTPOINTS.includes(m)).map(showMountpoint);
+  return held.length > 0 ? `it is the system drive (holds ${held.join(', ')})` : 'it is the system drive';
+}
+
+/** The refusal of one reason for this drive, or undefined when that reason does not apply. */
+function refusalFor(reason: RefusalReason, drive: Drive, ctx: DriveContext): string | undefined {
+  switch (reason) {
+    case 'system':
+      return drive.system ? systemMessage(drive) : undefined;
+    case 'app':
+      return ctx.holdsApp ? 'it holds the running application (Macula Companion)' : undefined;
+    case 'source':
+      return ctx.holdsSource
+        ? drive.kind === 'file'
+          ? 'it is the source image itself'
+          : 'it holds the source image'
+        : undefined;
+    case 'read-only':
+      return drive.readOnly ? `the ${drive.kind === 'file' ? 'file' : 'device'} is read-only` : undefined;
+    case 'too-small':
+      // A file target grows as it is written; only a disk has a fixed size.
+      return drive.kind === 'disk' && ctx.imageSize !== undefined && drive.size !== null && drive.size < ctx.imageSize
+        ? `${formatSize(drive.size)} is smaller than the ${formatSize(ctx.imageSize)} image`
+        : undefined;
+    default:
+      return assertNever(reason);
+  }
+}
+
+function warningFor(reason: WarningReason, drive: Drive): string | undefined {
+  switch (reason) {
+    case 'large':
+      return drive.size !== null && drive.size > LARGE_DRIVE_BYTES
+        ? `${drive.device} is ${formatSoldSize(drive.size)}, larger than most USB sticks and SD cards: make sure it is the right drive`
+        : undefined;
+    case 'mounted':
+      return drive.mountpoints.length > 0
+        ? `${drive.device} is mounted at ${drive.mountpoints.map(showMountpoint).join(', ')}; it will be unmounted before writing`
+        : undefined;
+    default:
+      return assertNever(reason);
+  }
+}
+
+/** Refusals in the order they are reported: the most serious (and least fixable) first. */
+const REFUSAL_ORDER: readonly RefusalReason[] = ['system', 'app', 'source', 'read-only', 'too-small'];
+const WARNING_ORDER: readonly WarningReason[] = ['large', 'mounted'];
+
+/** Whether the drive may be written: what forbids it (refusals) and what the user should confirm (warnings). */
+export function classifyDrive(drive: Drive, context: DriveContext = {}): DriveVerdict {
+  const refusals: Refusal[] = [];
+  for (const reason of REFUSAL_ORDER) {
+    const text = refusalFor(reason, drive, context);
+    if (text !== undefined) refusals.push({ reason, message: `refusing ${drive.device}: ${text}` });
+  }
+  const warnings: Warning[] = [];
+  for (const reason of WARNING_ORDER) {
+    const message = warningFor(reason, drive);
+    if (message !== undefined) warnings.push({ reason, message });
+  }
+  return { refusals, warnings };
+}
