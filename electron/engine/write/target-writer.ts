@@ -1,0 +1,107 @@
+import type { MaculaError } from '../../../shared/errors';
+import { type Chunk, paddedLength } from './aligned-chunks';
+import type { OpenedTarget } from './open-target';
+import { RETRY_DELAYS_MS, isTransient, writeError } from './write-errors';
+
+/** How a TargetWriter reports and paces its work. */
+export interface TargetWriterOptions {
+  /** Writes in flight at once on this target. */
+  readonly maxInFlight: number;
+  /** Called with the image bytes of each chunk once it is written. */
+  readonly onWritten: (bytes: number) => void;
+  /** Debug/test hook: every write as it starts (offset, padded length). */
+  readonly onWrite?: ((offset: number, length: number) => void) | undefined;
+  /** Called once, when the target first fails. */
+  readonly onFailed?: (error: MaculaError) => void;
+  /** Waits between retries (tests pass a fast one). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Writes shared chunks to one target, up to `maxInFlight` positional writes at once, retrying transient errors with
+ * backoff. The first failure drops the target: queued chunks are released at once and later ones as soon as they are
+ * submitted; the failure kept is the one at the lowest offset, so concurrent writes report where the target really ends.
+ */
+export class TargetWriter {
+  failure: MaculaError | undefined;
+  private readonly queue: Chunk[] = [];
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly target: OpenedTarget,
+    private readonly options: TargetWriterOptions,
+  ) {}
+
+  /** Still writing: no failure so far. */
+  get alive(): boolean {
+    return this.failure === undefined;
+  }
+
+  /** Queues a chunk this writer holds one share of; it is released once written (or dropped). */
+  submit(chunk: Chunk): void {
+    if (!this.alive) return chunk.release();
+    this.queue.push(chunk);
+    this.pump();
+  }
+
+  /** Resolves once every submitted chunk is written or dropped. */
+  drained(): Promise<void> {
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Records a failure (also from outside the write path: fsync); of two with offsets the lower one is kept. */
+  fail(error: MaculaError): void {
+    const first = this.failure === undefined;
+    if (this.failure === undefined || lowerOffset(error, this.failure)) this.failure = error;
+    if (first) this.options.onFailed?.(error);
+    for (const chunk of this.queue.splice(0)) chunk.release();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.alive) {
+      const chunk = this.queue.shift();
+      if (!chunk) break;
+      this.inFlight++;
+      void this.writeChunk(chunk).finally(() => {
+        chunk.release();
+        this.inFlight--;
+        this.pump();
+        if (this.inFlight === 0 && this.queue.length === 0) for (const done of this.waiters.splice(0)) done();
+      });
+    }
+  }
+
+  private async writeChunk(chunk: Chunk): Promise<void> {
+    const total = paddedLength(chunk.length, this.target.sectorSize);
+    this.options.onWrite?.(chunk.offset, total);
+    let done = 0;
+    let attempt = 0;
+    while (done < total) {
+      try {
+        const { bytesWritten } = await this.target.handle.write(chunk.buffer, done, total - done, chunk.offset + done);
+        // A zero-byte write makes no progress; Linux reports the end of a device as ENOSPC, this is the same thing.
+        if (bytesWritten === 0) throw Object.assign(new Error('no bytes written'), { code: 'ENOSPC' });
+        done += bytesWritten;
+        attempt = 0;
+      } catch (err) {
+        const delay = RETRY_DELAYS_MS[attempt];
+        if (isTransient(err) && delay !== undefined && this.alive) {
+          attempt++;
+          await (this.options.sleep ?? defaultSleep)(delay);
+          continue;
+        }
+        this.fail(writeError(this.target.path, chunk.offset + done, err));
+        return;
+      }
+    }
+    this.options.onWritten(chunk.length);
+  }
+}
+
+function lowerOffset(a: MaculaError, b: MaculaError): boolean {
+  return a.details.offset !== undefined && b.details.offset !== undefined && a.details.offset < b.details.offset;
+}

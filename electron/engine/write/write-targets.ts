@@ -1,0 +1,204 @@
+import type { MaculaError } from '../../../shared/errors';
+import { HashingStream } from '../io/hashing-stream';
+import { type Chunk, ChunkPool, alignedChunks } from './aligned-chunks';
+import { type PreparedTarget, asMaculaError, checkTarget, prepareTarget } from './prepare-target';
+import { TargetProgress } from './target-progress';
+import { TargetWriter } from './target-writer';
+import { type ImageDigests, verifyTarget } from './verify-target';
+import { writeError } from './write-errors';
+import type { TargetResult, WriteImageOptions, WriteImageResult } from './write-types';
+
+/** One target through the whole write: its writer, its progress, what happened to it. */
+interface Lane {
+  readonly path: string;
+  readonly progress: TargetProgress;
+  readonly notes: string[];
+  prepared?: PreparedTarget;
+  writer?: TargetWriter;
+  /** A failure outside the writer (preflight, open, verification); the writer keeps its own. */
+  failure?: MaculaError;
+  verified: boolean;
+}
+
+/** The lane's failure: its own, else its writer's (the lowest failing offset). */
+function failureOf(lane: Lane): MaculaError | undefined {
+  return lane.failure ?? lane.writer?.failure;
+}
+
+function failLane(lane: Lane, err: unknown): void {
+  lane.failure ??= asMaculaError(lane.path, err);
+  lane.progress.enter('failed');
+}
+
+/** Writers of targets that have not failed. */
+function live(lanes: readonly Lane[]): TargetWriter[] {
+  return lanes.flatMap((l) => (l.writer && failureOf(l) === undefined ? [l.writer] : []));
+}
+
+interface Streamed {
+  readonly sha256: string | undefined;
+  readonly digests: ImageDigests;
+  /** Chunk 0, held back to be written last. */
+  readonly first: Chunk | undefined;
+}
+
+/**
+ * Streams the image once into every live writer, hashing it on the way. Chunk 0 is kept aside for the caller; reading
+ * stops early when every target has failed (no hash then).
+ */
+async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], pool: ChunkPool): Promise<Streamed> {
+  const hasher = new HashingStream();
+  const input = options.source.createReadStream(options.signal);
+  input.on('error', (err) => hasher.destroy(err));
+  input.pipe(hasher);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let first: Chunk | undefined;
+  let complete = true;
+  try {
+    for await (const chunk of alignedChunks(hasher, pool)) {
+      chunks.push(chunk.digest);
+      size += chunk.length;
+      const writers = live(lanes);
+      if (writers.length === 0) {
+        chunk.share(0);
+        complete = false;
+        break;
+      }
+      if (chunk.index === 0) {
+        first = chunk;
+        continue;
+      }
+      chunk.share(writers.length);
+      for (const writer of writers) writer.submit(chunk);
+    }
+  } catch (err) {
+    first?.share(0);
+    throw err;
+  } finally {
+    input.destroy();
+  }
+  return { sha256: complete ? hasher.digest() : undefined, digests: { size, chunks }, first };
+}
+
+/**
+ * Completes the writes: chunk 0 last, then for a regular file truncation to the image length, then fsync. Without
+ * `streamed` (the image failed) only waits for the writes in flight. Closes every target either way.
+ */
+async function finishWrites(lanes: readonly Lane[], streamed: Streamed | undefined): Promise<void> {
+  await Promise.all(lanes.map((l) => l.writer?.drained()));
+  const writers = streamed ? live(lanes) : [];
+  if (streamed?.first) {
+    streamed.first.share(writers.length);
+    for (const writer of writers) writer.submit(streamed.first);
+  }
+  await Promise.all(writers.map((w) => w.drained()));
+  await Promise.all(
+    lanes.map(async (lane) => {
+      const { writer, prepared } = lane;
+      if (!writer || !prepared) return;
+      const { handle, kind } = prepared.opened;
+      try {
+        if (streamed && writer.alive && kind === 'file') await handle.truncate(streamed.digests.size);
+        if (streamed && writer.alive) await handle.sync();
+      } catch (err) {
+        writer.fail(writeError(lane.path, undefined, err));
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
+    }),
+  );
+}
+
+/** Calls the afterWrite hook and, when `verify`, reads the target back and compares. */
+async function verifyLane(lane: Lane, options: WriteImageOptions, digests: ImageDigests): Promise<void> {
+  const kind = lane.prepared?.opened.kind;
+  if (kind === undefined || failureOf(lane)) return;
+  try {
+    await options.hooks?.afterWrite?.(lane.path);
+    if (options.verify === false) return;
+    lane.progress.enter('verifying', digests.size);
+    const note = await verifyTarget(lane.path, kind, {
+      source: options.source,
+      digests,
+      signal: options.signal,
+      onVerified: (n) => lane.progress.add(n),
+    });
+    if (note !== undefined && !lane.notes.includes(note)) lane.notes.push(note);
+    lane.verified = true;
+  } catch (err) {
+    failLane(lane, err);
+  }
+}
+
+function resultOf(lane: Lane): TargetResult {
+  const { path, notes } = lane;
+  const failure = failureOf(lane);
+  if (failure === undefined) return { path, ok: true, verified: lane.verified, notes };
+  const { code, message, details } = failure;
+  const { offset, expected, actual } = details;
+  const error = {
+    code,
+    message,
+    ...(offset !== undefined ? { offset } : {}),
+    ...(typeof expected === 'string' ? { expected } : {}),
+    ...(typeof actual === 'string' ? { actual } : {}),
+  };
+  return { path, ok: false, notes, error };
+}
+
+/** Runs preflight on every target first, then unmounts and opens each that passed. */
+async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions): Promise<void> {
+  const { source, preflight, hooks } = options;
+  const kinds = await Promise.all(lanes.map((l) => checkTarget(l.path, source.sizeHint, preflight).catch((err: unknown) => void failLane(l, err))));
+  for (const [i, lane] of lanes.entries()) {
+    const kind = kinds[i];
+    if (kind === undefined) continue;
+    try {
+      lane.prepared = await prepareTarget(lane.path, kind);
+      lane.notes.push(...lane.prepared.notes);
+      lane.writer = new TargetWriter(lane.prepared.opened, {
+        maxInFlight: options.maxInFlight ?? 4,
+        onWritten: (n) => lane.progress.add(n),
+        onFailed: () => lane.progress.enter('failed'),
+        onWrite: hooks?.onWrite && ((offset, length) => hooks.onWrite?.(lane.path, offset, length)),
+      });
+    } catch (err) {
+      failLane(lane, err);
+    }
+  }
+}
+
+/**
+ * Writes one image to many targets at once: one reader (hashing the image with SHA-256 on a worker as it goes) feeds
+ * every target up to `maxInFlight` writes deep, through a small pool of aligned buffers, so memory stays bounded
+ * whatever the image size. The first chunk (4 MiB) is written last, so no OS automounts a half-written disk. Each target
+ * is fsynced and, by default, read back and compared. A failing target is recorded in its result and dropped; the
+ * others carry on. Throws only for trouble with the image itself (unreadable, corrupt, ERR_ABORTED), after closing
+ * every target.
+ */
+export async function writeImage(options: WriteImageOptions): Promise<WriteImageResult> {
+  const lanes: Lane[] = options.targets.map((path) => ({
+    path,
+    progress: new TargetProgress(path, options.onProgress, options.source.sizeHint),
+    notes: [],
+    verified: false,
+  }));
+  try {
+    await prepareLanes(lanes, options);
+    // chunk 0 aside + maxInFlight being written + one being filled + slack for targets at different points.
+    const pool = new ChunkPool((options.maxInFlight ?? 4) + 4);
+    let streamed: Streamed | undefined;
+    try {
+      streamed = await streamImage(options, lanes, pool);
+    } finally {
+      await finishWrites(lanes, streamed);
+    }
+    const digests = streamed.digests;
+    await Promise.all(lanes.map((lane) => verifyLane(lane, options, digests)));
+    for (const lane of lanes) if (!failureOf(lane)) lane.progress.enter('done');
+    return { sha256: streamed.sha256, size: digests.size, targets: lanes.map(resultOf) };
+  } finally {
+    await Promise.all(lanes.map((l) => l.prepared?.unmounted.release()));
+  }
+}

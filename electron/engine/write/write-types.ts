@@ -1,0 +1,65 @@
+import type { MaculaErrorCode } from '../../../shared/errors';
+import type { ImageSource } from '../source/image-source';
+
+/** Where one target stands: its bytes go out, come back for comparison, and it ends done or failed. */
+export type WritePhase = 'writing' | 'verifying' | 'done' | 'failed';
+
+/** Progress of one target; `bytes` and `total` count image bytes of the current phase. */
+export interface WriteProgress {
+  readonly target: string;
+  readonly phase: WritePhase;
+  readonly bytes: number;
+  /** Image size when known (a gzip image's size is known only once it is read). */
+  readonly total?: number;
+  /** Smoothed rate in bytes per second. */
+  readonly rate: number;
+  readonly etaSeconds?: number;
+}
+
+/** Test and debug hooks into a write. */
+export interface WriteHooks {
+  /** Called for each target after its writes are flushed and closed, before it is read back. */
+  readonly afterWrite?: (target: string) => Promise<void> | void;
+  /** Called as each write to a target starts, with its offset and (sector-padded) length. */
+  readonly onWrite?: (target: string, offset: number, length: number) => void;
+}
+
+/** What `writeImage` writes where, and how. */
+export interface WriteImageOptions {
+  readonly source: ImageSource;
+  /** Block devices (/dev/sdX, /dev/loopN) or regular files; each is written with the whole image. */
+  readonly targets: readonly string[];
+  /** Read every target back and compare (default true). */
+  readonly verify?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: WriteProgress) => void;
+  /** Awaited for every target before any byte is written; a rejection fails that target only. */
+  readonly preflight?: (target: string, imageSize: number | undefined) => Promise<void>;
+  readonly hooks?: WriteHooks;
+  /** Writes in flight per target (default 4). */
+  readonly maxInFlight?: number;
+}
+
+/** Why a target failed, in a form that survives IPC and JSON output. */
+export interface TargetError {
+  readonly code: MaculaErrorCode;
+  readonly message: string;
+  readonly offset?: number;
+  /** For a verification mismatch: SHA-256 of the chunk in the image and on the target. */
+  readonly expected?: string;
+  readonly actual?: string;
+}
+
+/** How one target ended; `notes` say where the write departed from the norm (no O_DIRECT, volumes unmounted). */
+export type TargetResult =
+  | { readonly path: string; readonly ok: true; readonly verified: boolean; readonly notes: readonly string[] }
+  | { readonly path: string; readonly ok: false; readonly error: TargetError; readonly notes: readonly string[] };
+
+/** The outcome of a write: the image's hash and size, and every target's result in the order given. */
+export interface WriteImageResult {
+  /** SHA-256 of the image as read; undefined when every target failed before the image was read to its end. */
+  readonly sha256: string | undefined;
+  /** Image bytes read. */
+  readonly size: number;
+  readonly targets: readonly TargetResult[];
+}
