@@ -93,6 +93,11 @@ export function errorClassOf(code: MaculaErrorCode): ErrorClass {
   throw new Error(`unclassified error code ${code}`);
 }
 
+/** Whether a string (e.g. a code that crossed a process boundary) is one of our error codes. */
+export function isErrorCode(code: string): code is MaculaErrorCode {
+  return Object.values(ERROR_CODES).some((codes) => (codes as readonly string[]).includes(code));
+}
+
 export function isMaculaError(e: unknown, code?: MaculaErrorCode): e is MaculaError {
   return e instanceof MaculaError && (code === undefined || e.code === code);
 }

@@ -6,6 +6,8 @@ import { downloadCommand } from './commands/download';
 import { drivesCommand } from './commands/drives';
 import { inspectCommand } from './commands/inspect';
 import { verifyCommand } from './commands/verify';
+import { flashCommand } from './commands/flash';
+import { writeCommand } from './commands/write';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { createOutput } from './output';
 
@@ -16,6 +18,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   verify: verifyCommand,
   inspect: inspectCommand,
   drives: drivesCommand,
+  flash: flashCommand,
+  write: writeCommand,
 };
 
 function helpText(): string {

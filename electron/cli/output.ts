@@ -6,6 +6,8 @@ export interface Output {
   /** A result or notice: printed as text, or as one JSON line `{ "event": ..., ...fields }`. */
   event(event: string, fields: Record<string, unknown>, text: string): void;
   progress(p: ByteProgress, label: string): void;
+  /** A free-form progress line (several targets at once); TTY only. */
+  status(text: string): void;
   /** Ends a progress line so the next text starts on its own line. */
   endProgress(): void;
   error(code: string, message: string, fields?: Record<string, unknown>): void;
@@ -60,10 +62,12 @@ export function createOutput(json: boolean, stdout = process.stdout, stderr = pr
     },
     progress(p, label) {
       if (json) stdout.write(`${JSON.stringify({ event: 'progress', label, ...p })}\n`);
-      else if (tty) {
-        stderr.write(`\r\x1b[2K${progressLine(p, label)}`);
-        progressShown = true;
-      }
+      else this.status(progressLine(p, label));
+    },
+    status(text) {
+      if (json || !tty) return;
+      stderr.write(`\r\x1b[2K${text.slice(0, (stderr.columns || 160) - 1)}`);
+      progressShown = true;
     },
     endProgress,
     error(code, message, fields = {}) {

@@ -1,0 +1,83 @@
+import { createInterface } from 'node:readline/promises';
+import { MaculaError, isErrorCode } from '../../../shared/errors';
+import { formatSize } from '../../../shared/drive';
+import type { WriterResult } from '../../../shared/writer-protocol';
+import { assertWritable, checkTarget } from '../../engine/drives/check-target';
+import { openImage } from '../../engine/source/open-image';
+import { writeImage } from '../../engine/write/write-targets';
+import { runWriter } from '../../engine/writer-process/writer-client';
+import type { Command } from '../command';
+import { elevatedWriterCommand, isPrivileged } from '../elevation';
+import { formatBytes } from '../output';
+
+/** Asks on the terminal; anything but "yes" declines. */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/** `macula flash`: write an image to one or more drives at once, then read each back to verify it. */
+export const flashCommand: Command = {
+  usage: 'macula flash IMAGE --to DEV [--to DEV …] [--no-verify] [--yes] [--json]',
+  summary: 'write an image (compressed or not) to drives, checked first, read back and compared after',
+  options: { to: { type: 'string', multiple: true }, 'no-verify': { type: 'boolean' }, yes: { type: 'boolean' } },
+  async run({ args, out, signal }) {
+    const image = args.positional(0, 'IMAGE');
+    const targets = args.strings('to');
+    if (targets.length === 0) throw new MaculaError('ERR_USAGE', `give at least one --to DEV\nusage: ${flashCommand.usage}`);
+    if (new Set(targets).size !== targets.length) throw new MaculaError('ERR_USAGE', 'the same target is given twice');
+    const source = await openImage(image);
+    const imageSize = source.sizeHint;
+
+    // Every target is checked before anything is asked or written: one refused target refuses the whole flash.
+    const checks = [];
+    for (const target of targets) {
+      const check = await checkTarget(target, { imagePath: image, ...(imageSize !== undefined ? { imageSize } : {}) });
+      for (const w of check.warnings) out.event('warning', { target, reason: w.reason, message: w.message }, `warning: ${target}: ${w.message}`);
+      checks.push(check);
+    }
+    for (const check of checks) if (check.refusals.length > 0) await assertWritable(check.drive.device, { imagePath: image, ...(imageSize !== undefined ? { imageSize } : {}) });
+
+    if (!args.flag('yes')) {
+      if (!process.stdin.isTTY) throw new MaculaError('ERR_USAGE', 'flashing erases the targets: confirm with --yes when not on a terminal');
+      const list = checks.map((c) => `  ${c.drive.device}  ${c.drive.size === null ? 'size unknown' : formatSize(c.drive.size)}  ${c.drive.description || '(no model)'}`);
+      const ok = await confirm(`This ERASES everything on:\n${list.join('\n')}\nType "yes" to write ${image}: `);
+      if (!ok) throw new MaculaError('ERR_USAGE', 'not confirmed; nothing was written');
+    }
+
+    const verify = !args.flag('no-verify');
+    const bars = new Map<string, string>();
+    const onProgress = (p: { target: string; phase: string; bytes: number; total?: number; rate: number }): void => {
+      if (out.json) return out.event('progress', { ...p }, '');
+      const pct = p.total ? `${Math.floor((100 * p.bytes) / p.total)}%` : formatBytes(p.bytes);
+      bars.set(p.target, `${p.target} ${p.phase} ${pct} ${formatBytes(p.rate)}/s`);
+      out.status([...bars.values()].join(' | '));
+    };
+    const result: WriterResult = isPrivileged()
+      ? await writeImage({
+          source,
+          targets,
+          verify,
+          signal,
+          onProgress,
+          preflight: async (target, size) => void (await assertWritable(target, { imagePath: image, ...(size !== undefined ? { imageSize: size } : {}) })),
+        }).then((r) => ({ kind: 'result' as const, size: r.size, ...(r.sha256 ? { sha256: r.sha256 } : {}), targets: r.targets.map((t) => ({ ...t, notes: [...t.notes] })) }))
+      : await runWriter({ command: elevatedWriterCommand(), image, targets, verify, signal, onProgress });
+    out.endProgress();
+
+    for (const t of result.targets) {
+      if (t.ok) out.event('target', { ...t }, `OK ${t.path}: written${t.verified ? ' and verified' : ' (not verified)'}${t.notes.length ? ` (${t.notes.join('; ')})` : ''}`);
+      else out.event('target', { ...t }, `FAILED ${t.path}: ${t.error.message}`);
+    }
+    out.event('flashed', { sha256: result.sha256 ?? null, size: result.size }, `Image ${formatBytes(result.size)}, sha256 ${result.sha256 ?? 'unknown'}`);
+    const failed = result.targets.find((t) => !t.ok);
+    if (failed && !failed.ok) {
+      const code = isErrorCode(failed.error.code) ? failed.error.code : 'ERR_WRITE_FAILED';
+      throw new MaculaError(code, `${result.targets.filter((t) => !t.ok).length} of ${result.targets.length} targets failed`);
+    }
+  },
+};

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * The writer process protocol: JSON lines over stdio between an unprivileged app and `macula write --ipc`, which is
+ * the only part that runs elevated (pkexec, macOS authorization, UAC). The writer validates every request line with
+ * these schemas, the client every event line; anything else is a protocol error.
+ */
+
+export const WRITER_PROTOCOL_VERSION = 1;
+
+const path = z.string().min(1).max(4096);
+const byteCount = z.number().int().nonnegative();
+
+/** App → writer: write one image to targets, or cancel the write in progress. */
+export const writerRequestSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('write'),
+    version: z.literal(WRITER_PROTOCOL_VERSION),
+    image: path,
+    targets: z.array(path).min(1).max(32),
+    verify: z.boolean(),
+  }),
+  z.strictObject({ kind: z.literal('cancel') }),
+]);
+
+export const writePhaseSchema = z.enum(['writing', 'verifying', 'done', 'failed']);
+
+export const targetErrorSchema = z.strictObject({
+  code: z.string(),
+  message: z.string(),
+  offset: byteCount.optional(),
+  expected: z.string().optional(),
+  actual: z.string().optional(),
+});
+
+export const targetResultSchema = z.discriminatedUnion('ok', [
+  z.strictObject({ path, ok: z.literal(true), verified: z.boolean(), notes: z.array(z.string()) }),
+  z.strictObject({ path, ok: z.literal(false), error: targetErrorSchema, notes: z.array(z.string()) }),
+]);
+
+/** Writer → app: per-target progress, then exactly one `result` or `error`. */
+export const writerEventSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('progress'),
+    target: path,
+    phase: writePhaseSchema,
+    bytes: byteCount,
+    total: byteCount.optional(),
+    rate: z.number().nonnegative(),
+    etaSeconds: z.number().nonnegative().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('result'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    size: byteCount,
+    targets: z.array(targetResultSchema),
+  }),
+  z.strictObject({ kind: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+
+export type WriterRequest = z.infer<typeof writerRequestSchema>;
+export type WriterEvent = z.infer<typeof writerEventSchema>;
+export type WriterResult = Extract<WriterEvent, { kind: 'result' }>;
