@@ -6,7 +6,9 @@ import { workerLauncher } from './worker-launcher';
 
 /** Where HashingStream sends bytes: SHA-256 computed on a worker thread, or inline when no worker can start. */
 export interface HashSink {
-  /** Hashes `bytes`; resolves once there is room for more (backpressure). The caller must not reuse `bytes`. */
+  /** A buffer of `size` bytes to fill and pass to `update`: a recycled one when available. */
+  buffer(size: number): Uint8Array;
+  /** Hashes `bytes` (which the sink now owns); resolves once there is room for more (backpressure). */
   update(bytes: Uint8Array): Promise<void> | undefined;
   /** Hex digest of the seed and every update. */
   finish(): Promise<string>;
@@ -18,6 +20,7 @@ const MAX_QUEUED = 8;
 
 /** SHA-256 on a worker thread, so hashing runs beside network, decompression and disk I/O instead of after them. */
 class WorkerHashSink implements HashSink {
+  private readonly free: Uint8Array[] = [];
   private queued = 0;
   private room: (() => void) | undefined;
   private digest: { resolve: (hex: string) => void; reject: (e: Error) => void } | undefined;
@@ -27,6 +30,11 @@ class WorkerHashSink implements HashSink {
     worker.on('message', (reply: HashReply) => this.onReply(reply));
     worker.on('error', (e) => this.fail(e));
     if (seed) this.send({ kind: 'seed', ...seed });
+  }
+
+  buffer(size: number): Uint8Array {
+    const recycled = this.free.pop();
+    return recycled && recycled.length === size ? recycled : new Uint8Array(size);
   }
 
   update(bytes: Uint8Array): Promise<void> | undefined {
@@ -57,6 +65,7 @@ class WorkerHashSink implements HashSink {
     switch (reply.kind) {
       case 'ack':
         this.queued--;
+        this.free.push(reply.bytes);
         this.room?.();
         this.room = undefined;
         break;
@@ -81,14 +90,24 @@ class WorkerHashSink implements HashSink {
 /** SHA-256 on the calling thread: the fallback when no worker module can be found. */
 class InlineHashSink implements HashSink {
   private readonly hash = createHash('sha256');
+  private spare: Uint8Array | undefined;
   private readonly seeded: Promise<void>;
 
   constructor(seed: { path: string; length: number } | undefined) {
     this.seeded = seed ? this.hashPrefix(seed.path, seed.length) : Promise.resolve();
   }
 
+  buffer(size: number): Uint8Array {
+    const spare = this.spare;
+    this.spare = undefined;
+    return spare && spare.length === size ? spare : new Uint8Array(size);
+  }
+
   update(bytes: Uint8Array): Promise<void> {
-    return this.seeded.then(() => void this.hash.update(bytes));
+    return this.seeded.then(() => {
+      this.hash.update(bytes);
+      this.spare = bytes;
+    });
   }
 
   async finish(): Promise<string> {

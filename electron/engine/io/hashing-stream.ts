@@ -19,13 +19,14 @@ export interface HashingStreamOptions {
 export class HashingStream extends Transform {
   bytes = 0;
   private readonly sink: HashSink;
-  private batch = new Uint8Array(BATCH);
+  private batch: Uint8Array;
   private filled = 0;
   private hex: string | undefined;
 
   constructor(options: HashingStreamOptions = {}) {
     super({ highWaterMark: 1 << 20 });
     this.sink = createHashSink(options.seed, options.inline);
+    this.batch = this.sink.buffer(BATCH);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -66,7 +67,7 @@ export class HashingStream extends Transform {
 
   private sendBatch(): Promise<void> | undefined {
     const full = this.batch;
-    this.batch = new Uint8Array(BATCH);
+    this.batch = this.sink.buffer(BATCH);
     this.filled = 0;
     return this.sink.update(full);
   }

@@ -17,5 +17,11 @@ export interface HashEnd {
 }
 export type HashRequest = HashSeed | HashBatch | HashEnd;
 
-/** Worker → main: one batch hashed (for backpressure), the final digest, or a failure (e.g. the seed file). */
-export type HashReply = { readonly kind: 'ack' } | { readonly kind: 'digest'; readonly hex: string } | { readonly kind: 'error'; readonly message: string };
+/**
+ * Worker → main: one batch hashed, its buffer handed back for reuse (backpressure, and no garbage per MiB), the final
+ * digest, or a failure (e.g. the seed file).
+ */
+export type HashReply =
+  | { readonly kind: 'ack'; readonly bytes: Uint8Array }
+  | { readonly kind: 'digest'; readonly hex: string }
+  | { readonly kind: 'error'; readonly message: string };

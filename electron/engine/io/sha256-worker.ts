@@ -8,7 +8,7 @@ const port = parentPort;
 if (!port) throw new Error('sha256-worker must run in a worker thread');
 
 const hash = createHash('sha256');
-const reply = (message: HashReply): void => port.postMessage(message);
+const reply = (message: HashReply, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
 /** Hashes bytes [0, length) of `path`; synchronous reads are fine here, off the main thread. */
 function hashFilePrefix(path: string, length: number): void {
@@ -35,7 +35,7 @@ port.on('message', (message: HashRequest) => {
         break;
       case 'batch':
         hash.update(message.bytes);
-        reply({ kind: 'ack' });
+        reply({ kind: 'ack', bytes: message.bytes }, [message.bytes.buffer as ArrayBuffer]);
         break;
       case 'end':
         reply({ kind: 'digest', hex: hash.digest('hex') });
