@@ -32,7 +32,8 @@ function helpText(): string {
     '',
     'Exit codes: 0 ok, 1 internal error, 2 usage error, 3 verification failed (hash or signature),',
     '            4 I/O or network error, 5 invalid input (catalog, archive or image format),',
-    '            6 target refused (system drive, drive holding the image or the app, too small, read-only, missing).',
+    '            6 target refused (system drive, drive holding the image or the app, too small, read-only, missing),',
+    '            7 write failed (no space, device failing, read-back mismatch, unmount failed).',
   ].join('\n');
 }
 
