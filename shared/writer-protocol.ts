@@ -19,6 +19,8 @@ export const writerRequestSchema = z.discriminatedUnion('kind', [
     image: path,
     targets: z.array(path).min(1).max(32),
     verify: z.boolean(),
+    /** A .bmap file: write (and read back) only the blocks it maps; the writer parses and checks it itself. */
+    bmap: path.optional(),
   }),
   z.strictObject({ kind: z.literal('cancel') }),
 ]);

@@ -1,12 +1,15 @@
 import { createInterface } from 'node:readline/promises';
+import { type Bmap, mappedSize } from '../../../shared/bmap';
 import { MaculaError, isErrorCode } from '../../../shared/errors';
 import { formatSize } from '../../../shared/drive';
 import type { WriterResult } from '../../../shared/writer-protocol';
 import { assertWritable, checkTarget } from '../../engine/drives/check-target';
+import type { ImageSource } from '../../engine/source/image-source';
 import { openImage } from '../../engine/source/open-image';
+import { findSidecarBmap, readBmap } from '../../engine/source/read-bmap';
 import { writeImage } from '../../engine/write/write-targets';
 import { runWriter } from '../../engine/writer-process/writer-client';
-import type { Command } from '../command';
+import type { Command, CommandContext } from '../command';
 import { elevatedWriterCommand, isPrivileged } from '../elevation';
 import { formatBytes } from '../output';
 
@@ -20,18 +23,49 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/**
+ * The block map to use: `--bmap FILE`, else `IMAGE.bmap` beside the image (announced), unless `--no-bmap`. Its
+ * ImageSize is checked against the image's size here already when the container records it.
+ */
+async function chooseBmap({ args, out }: CommandContext, image: string, source: ImageSource): Promise<{ path: string; bmap: Bmap } | undefined> {
+  const given = args.string('bmap');
+  if (given !== undefined && args.flag('no-bmap')) throw new MaculaError('ERR_USAGE', '--bmap and --no-bmap contradict each other');
+  const path = given ?? (args.flag('no-bmap') ? undefined : await findSidecarBmap(image));
+  if (path === undefined) return undefined;
+  const bmap = await readBmap(path);
+  if (source.sizeHint !== undefined && source.sizeHint !== bmap.imageSize) {
+    throw new MaculaError('ERR_SIZE_MISMATCH', `${path} describes an image of ${bmap.imageSize} bytes, ${image} is ${source.sizeHint}: wrong bmap for this image`, {
+      path,
+      expected: bmap.imageSize,
+      actual: source.sizeHint,
+    });
+  }
+  const mapped = mappedSize(bmap);
+  const text = `${given === undefined ? 'using the block map found beside the image' : 'using the block map'} ${path}: writing ${formatBytes(mapped)} of ${formatBytes(bmap.imageSize)}`;
+  out.event('bmap', { path, sidecar: given === undefined, mappedBytes: mapped, imageSize: bmap.imageSize }, text);
+  return { path, bmap };
+}
+
 /** `macula flash`: write an image to one or more drives at once, then read each back to verify it. */
 export const flashCommand: Command = {
-  usage: 'macula flash IMAGE --to DEV [--to DEV …] [--no-verify] [--yes] [--json]',
+  usage: 'macula flash IMAGE --to DEV [--to DEV …] [--bmap FILE | --no-bmap] [--no-verify] [--yes] [--json]',
   summary: 'write an image (compressed or not) to drives, checked first, read back and compared after',
-  options: { to: { type: 'string', multiple: true }, 'no-verify': { type: 'boolean' }, yes: { type: 'boolean' } },
-  async run({ args, out, signal }) {
+  options: {
+    to: { type: 'string', multiple: true },
+    bmap: { type: 'string' },
+    'no-bmap': { type: 'boolean' },
+    'no-verify': { type: 'boolean' },
+    yes: { type: 'boolean' },
+  },
+  async run(context) {
+    const { args, out, signal } = context;
     const image = args.positional(0, 'IMAGE');
     const targets = args.strings('to');
     if (targets.length === 0) throw new MaculaError('ERR_USAGE', `give at least one --to DEV\nusage: ${flashCommand.usage}`);
     if (new Set(targets).size !== targets.length) throw new MaculaError('ERR_USAGE', 'the same target is given twice');
     const source = await openImage(image);
-    const imageSize = source.sizeHint;
+    const sparse = await chooseBmap(context, image, source);
+    const imageSize = source.sizeHint ?? sparse?.bmap.imageSize;
 
     // Every target is checked before anything is asked or written: one refused target refuses the whole flash.
     const checks = [];
@@ -64,9 +98,10 @@ export const flashCommand: Command = {
           verify,
           signal,
           onProgress,
+          bmap: sparse?.bmap,
           preflight: async (target, size) => void (await assertWritable(target, { imagePath: image, ...(size !== undefined ? { imageSize: size } : {}) })),
         }).then((r) => ({ kind: 'result' as const, size: r.size, ...(r.sha256 ? { sha256: r.sha256 } : {}), targets: r.targets.map((t) => ({ ...t, notes: [...t.notes] })) }))
-      : await runWriter({ command: elevatedWriterCommand(), image, targets, verify, signal, onProgress });
+      : await runWriter({ command: elevatedWriterCommand(), image, targets, verify, signal, onProgress, bmap: sparse?.path });
     out.endProgress();
 
     for (const t of result.targets) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ALIGNMENT, directIo } from './direct-io';
+import type { Extent } from './mapped-ranges';
 
 /** Bytes per chunk: one O_DIRECT write, one verification digest. */
 export const CHUNK = 4 << 20;
@@ -15,6 +16,8 @@ export interface Chunk {
   readonly length: number;
   /** SHA-256 of the chunk's true bytes. */
   readonly digest: Buffer;
+  /** The parts to write (a sparse write with a block map), relative to `offset`, aligned; absent: the whole chunk. */
+  readonly extents?: readonly Extent[];
   /** Hands the chunk to `holders` users; the buffer returns to the pool after as many `release` calls (now, if 0). */
   share(holders: number): void;
   release(): void;

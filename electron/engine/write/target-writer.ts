@@ -53,6 +53,12 @@ export class TargetWriter {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** Drops the chunks not yet started (the image went bad): writes in flight finish, nothing more starts. */
+  abandon(): void {
+    for (const chunk of this.queue.splice(0)) chunk.release();
+    if (this.inFlight === 0) for (const done of this.waiters.splice(0)) done();
+  }
+
   /** Records a failure (also from outside the write path: fsync); of two with offsets the lower one is kept. */
   fail(error: MaculaError): void {
     const first = this.failure === undefined;
@@ -76,13 +82,24 @@ export class TargetWriter {
   }
 
   private async writeChunk(chunk: Chunk): Promise<void> {
-    const total = paddedLength(chunk.length, this.target.sectorSize);
-    this.options.onWrite?.(chunk.offset, total);
+    const extents = chunk.extents ?? [{ start: 0, length: chunk.length }];
+    // In chunk 0 the extents go last to first, so the partition table at offset 0 is the very last write.
+    for (const extent of chunk.index === 0 ? [...extents].reverse() : extents) {
+      if (!(await this.writeExtent(chunk, extent.start, extent.length))) return;
+    }
+    this.options.onWritten(extents.reduce((sum, e) => sum + e.length, 0));
+  }
+
+  /** Writes `length` bytes from `start` in the chunk, padded to whole sectors; false once the target has failed. */
+  private async writeExtent(chunk: Chunk, start: number, length: number): Promise<boolean> {
+    const total = paddedLength(length, this.target.sectorSize);
+    const offset = chunk.offset + start;
+    this.options.onWrite?.(offset, total);
     let done = 0;
     let attempt = 0;
     while (done < total) {
       try {
-        const { bytesWritten } = await this.target.handle.write(chunk.buffer, done, total - done, chunk.offset + done);
+        const { bytesWritten } = await this.target.handle.write(chunk.buffer, start + done, total - done, offset + done);
         // A zero-byte write makes no progress; Linux reports the end of a device as ENOSPC, this is the same thing.
         if (bytesWritten === 0) throw Object.assign(new Error('no bytes written'), { code: 'ENOSPC' });
         done += bytesWritten;
@@ -94,11 +111,11 @@ export class TargetWriter {
           await (this.options.sleep ?? defaultSleep)(delay);
           continue;
         }
-        this.fail(writeError(this.target.path, chunk.offset + done, err));
-        return;
+        this.fail(writeError(this.target.path, offset + done, err));
+        return false;
       }
     }
-    this.options.onWritten(chunk.length);
+    return true;
   }
 }
 

@@ -1,9 +1,12 @@
+import { mappedSize } from '../../../shared/bmap';
 import type { MaculaError } from '../../../shared/errors';
 import { HashingStream } from '../io/hashing-stream';
 import { type Chunk, ChunkPool, alignedChunks } from './aligned-chunks';
 import { type PreparedTarget, asMaculaError, checkTarget, prepareTarget } from './prepare-target';
 import { TargetProgress } from './target-progress';
+import { MappedRanges, sizeMismatch } from './mapped-ranges';
 import { TargetWriter } from './target-writer';
+import { verifyMappedRanges } from './verify-mapped';
 import { type ImageDigests, verifyTarget } from './verify-target';
 import { writeError } from './write-errors';
 import type { TargetResult, WriteImageOptions, WriteImageResult } from './write-types';
@@ -44,9 +47,12 @@ interface Streamed {
 
 /**
  * Streams the image once into every live writer, hashing it on the way. Chunk 0 is kept aside for the caller; reading
- * stops early when every target has failed (no hash then).
+ * stops early when every target has failed (no hash then). With a block map only its mapped extents of each chunk are
+ * written, and an unmapped chunk goes nowhere. If the image fails (unreadable, or a range off its block map's checksum),
+ * chunks not yet started are dropped on every target before the error is thrown.
  */
 async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], pool: ChunkPool): Promise<Streamed> {
+  const ranges = options.bmap && new MappedRanges(options.bmap, options.source.path);
   const hasher = new HashingStream();
   const input = options.source.createReadStream(options.signal);
   input.on('error', (err) => hasher.destroy(err));
@@ -56,24 +62,39 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
   let first: Chunk | undefined;
   let complete = true;
   try {
-    for await (const chunk of alignedChunks(hasher, pool)) {
-      chunks.push(chunk.digest);
-      size += chunk.length;
+    for await (const whole of alignedChunks(hasher, pool)) {
+      chunks.push(whole.digest);
+      size += whole.length;
       const writers = live(lanes);
       if (writers.length === 0) {
-        chunk.share(0);
+        whole.share(0);
         complete = false;
         break;
+      }
+      let chunk = whole;
+      if (ranges) {
+        try {
+          chunk = { ...whole, extents: ranges.take(whole.offset, whole.buffer.subarray(0, whole.length)) };
+        } catch (err) {
+          whole.share(0);
+          throw err;
+        }
       }
       if (chunk.index === 0) {
         first = chunk;
         continue;
       }
+      if (chunk.extents?.length === 0) {
+        chunk.share(0);
+        continue;
+      }
       chunk.share(writers.length);
       for (const writer of writers) writer.submit(chunk);
     }
+    if (ranges && complete) ranges.finish(size);
   } catch (err) {
     first?.share(0);
+    for (const lane of lanes) lane.writer?.abandon();
     throw err;
   } finally {
     input.destroy();
@@ -117,13 +138,12 @@ async function verifyLane(lane: Lane, options: WriteImageOptions, digests: Image
   try {
     await options.hooks?.afterWrite?.(lane.path);
     if (options.verify === false) return;
-    lane.progress.enter('verifying', digests.size);
-    const note = await verifyTarget(lane.path, kind, {
-      source: options.source,
-      digests,
-      signal: options.signal,
-      onVerified: (n) => lane.progress.add(n),
-    });
+    const { source, bmap, signal } = options;
+    const onVerified = (n: number): void => lane.progress.add(n);
+    lane.progress.enter('verifying', bmap ? mappedSize(bmap) : digests.size);
+    const note = bmap
+      ? await verifyMappedRanges(lane.path, kind, { source, bmap, signal, onVerified })
+      : await verifyTarget(lane.path, kind, { source, digests, signal, onVerified });
     if (note !== undefined && !lane.notes.includes(note)) lane.notes.push(note);
     lane.verified = true;
   } catch (err) {
@@ -149,14 +169,16 @@ function resultOf(lane: Lane): TargetResult {
 
 /** Runs preflight on every target first, then unmounts and opens each that passed. */
 async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions): Promise<void> {
-  const { source, preflight, hooks } = options;
-  const kinds = await Promise.all(lanes.map((l) => checkTarget(l.path, source.sizeHint, preflight).catch((err: unknown) => void failLane(l, err))));
+  const { source, preflight, hooks, bmap } = options;
+  const imageSize = source.sizeHint ?? bmap?.imageSize;
+  const kinds = await Promise.all(lanes.map((l) => checkTarget(l.path, imageSize, preflight).catch((err: unknown) => void failLane(l, err))));
   for (const [i, lane] of lanes.entries()) {
     const kind = kinds[i];
     if (kind === undefined) continue;
     try {
       lane.prepared = await prepareTarget(lane.path, kind);
       lane.notes.push(...lane.prepared.notes);
+      if (bmap) lane.notes.push(`sparse write with a block map: ${mappedSize(bmap)} of ${bmap.imageSize} bytes mapped`);
       lane.writer = new TargetWriter(lane.prepared.opened, {
         maxInFlight: options.maxInFlight ?? 4,
         onWritten: (n) => lane.progress.add(n),
@@ -173,14 +195,18 @@ async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions):
  * Writes one image to many targets at once: one reader (hashing the image with SHA-256 on a worker as it goes) feeds
  * every target up to `maxInFlight` writes deep, through a small pool of aligned buffers, so memory stays bounded
  * whatever the image size. The first chunk (4 MiB) is written last, so no OS automounts a half-written disk. Each target
- * is fsynced and, by default, read back and compared. A failing target is recorded in its result and dropped; the
+ * is fsynced and, by default, read back and compared. With a `bmap` only its mapped ranges are written and read back,
+ * each range checked against the bmap's checksum as it streams; a bmap for an image of another size is refused before
+ * any target is opened (or, when the size is known only by reading, before chunk 0 is written). A failing target is recorded in its result and dropped; the
  * others carry on. Throws only for trouble with the image itself (unreadable, corrupt, ERR_ABORTED), after closing
  * every target.
  */
 export async function writeImage(options: WriteImageOptions): Promise<WriteImageResult> {
+  const { source, bmap } = options;
+  if (bmap && source.sizeHint !== undefined && source.sizeHint !== bmap.imageSize) throw sizeMismatch(bmap, source.path, source.sizeHint, 'exactly');
   const lanes: Lane[] = options.targets.map((path) => ({
     path,
-    progress: new TargetProgress(path, options.onProgress, options.source.sizeHint),
+    progress: new TargetProgress(path, options.onProgress, bmap ? mappedSize(bmap) : source.sizeHint),
     notes: [],
     verified: false,
   }));

@@ -1,3 +1,4 @@
+import type { Bmap } from '../../../shared/bmap';
 import type { MaculaErrorCode } from '../../../shared/errors';
 import type { ImageSource } from '../source/image-source';
 
@@ -27,7 +28,7 @@ export interface WriteHooks {
 /** What `writeImage` writes where, and how. */
 export interface WriteImageOptions {
   readonly source: ImageSource;
-  /** Block devices (/dev/sdX, /dev/loopN) or regular files; each is written with the whole image. */
+  /** Block devices (/dev/sdX, /dev/loopN) or regular files; each is written with the whole image (or its mapped part). */
   readonly targets: readonly string[];
   /** Read every target back and compare (default true). */
   readonly verify?: boolean;
@@ -36,6 +37,11 @@ export interface WriteImageOptions {
   /** Awaited for every target before any byte is written; a rejection fails that target only. */
   readonly preflight?: (target: string, imageSize: number | undefined) => Promise<void>;
   readonly hooks?: WriteHooks;
+  /**
+   * Write only the blocks this block map lists (and read only those back), checking each range's checksum as the image
+   * streams. Its ImageSize must equal the image's. The rest of each target is left as it was.
+   */
+  readonly bmap?: Bmap;
   /** Writes in flight per target (default 4). */
   readonly maxInFlight?: number;
 }

@@ -4,6 +4,7 @@ import { MaculaError, isMaculaError } from '../../../shared/errors';
 import { type WriterEvent, type WriterRequest, writerRequestSchema } from '../../../shared/writer-protocol';
 import { assertWritable } from '../drives/check-target';
 import { openImage } from '../source/open-image';
+import { readBmap } from '../source/read-bmap';
 import { writeImage } from '../write/write-targets';
 
 /** Parses one request line; a line that is not JSON or not in the protocol is an ERR_USAGE. */
@@ -45,10 +46,12 @@ export async function serveWriter(input: Readable, output: Writable): Promise<Ma
       }
     })();
     const source = await openImage(request.image);
+    const bmap = request.bmap !== undefined ? await readBmap(request.bmap) : undefined;
     const result = await writeImage({
       source,
       targets: request.targets,
       verify: request.verify,
+      bmap,
       signal: controller.signal,
       preflight: async (target, imageSize) => {
         await assertWritable(target, { imagePath: request.image, ...(imageSize !== undefined ? { imageSize } : {}) });

@@ -14,6 +14,8 @@ export interface RunWriterOptions {
   readonly image: string;
   readonly targets: readonly string[];
   readonly verify: boolean;
+  /** A .bmap file for a sparse write. */
+  readonly bmap?: string | undefined;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: Extract<WriterEvent, { kind: 'progress' }>) => void;
 }
@@ -26,7 +28,14 @@ export function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
   const [cmd, ...args] = opts.command;
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   child.stdin.write(
-    `${JSON.stringify({ kind: 'write', version: WRITER_PROTOCOL_VERSION, image: opts.image, targets: [...opts.targets], verify: opts.verify })}\n`,
+    `${JSON.stringify({
+      kind: 'write',
+      version: WRITER_PROTOCOL_VERSION,
+      image: opts.image,
+      targets: [...opts.targets],
+      verify: opts.verify,
+      ...(opts.bmap !== undefined ? { bmap: opts.bmap } : {}),
+    })}\n`,
   );
   const cancel = (): void => void child.stdin.write(`${JSON.stringify({ kind: 'cancel' })}\n`);
   opts.signal?.addEventListener('abort', cancel, { once: true });

@@ -1,0 +1,57 @@
+import { access, readFile } from 'node:fs/promises';
+import { parse } from 'blockmap';
+import { type Bmap, bmapSchema } from '../../../shared/bmap';
+import { MaculaError } from '../../../shared/errors';
+
+/** A .bmap is a few KiB to a few MiB of XML; anything larger is not one. */
+const MAX_BMAP_BYTES = 64 << 20;
+
+/** Compression suffixes stripped when looking for a sidecar: `os.img.xz` → `os.img.bmap` (as bmaptool does). */
+const COMPRESSED_SUFFIX = /\.(gz|xz|zst|bz2|zip)$/i;
+
+function malformed(path: string, message: string, cause?: unknown): MaculaError {
+  return new MaculaError('ERR_BMAP_MALFORMED', `${path} is not a usable block map: ${message}`, { path }, cause === undefined ? undefined : { cause });
+}
+
+/**
+ * Parses bmap XML with balena's `blockmap` (which also checks BmapFileChecksum / BmapFileSHA1 where present) and
+ * validates the result against the shared model: a bmap that parses but contradicts itself is refused as well.
+ */
+export function parseBmap(xml: string, path: string): Bmap {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(xml, true);
+  } catch (err) {
+    throw malformed(path, err instanceof Error ? err.message : String(err), err);
+  }
+  const result = bmapSchema.safeParse({
+    version: parsed.version,
+    imageSize: parsed.imageSize,
+    blockSize: parsed.blockSize,
+    blocksCount: parsed.blocksCount,
+    mappedBlocksCount: parsed.mappedBlocksCount,
+    checksumType: parsed.checksumType?.toLowerCase(),
+    ranges: (parsed.ranges ?? []).map((r) => ({ first: r.start, last: r.end, checksum: r.checksum.toLowerCase() })),
+  });
+  if (!result.success) throw malformed(path, result.error.issues.map((i) => i.message).join('; '));
+  return result.data;
+}
+
+/** Reads and parses a .bmap file; unreadable is ERR_IO, unparseable or inconsistent is ERR_BMAP_MALFORMED. */
+export async function readBmap(path: string): Promise<Bmap> {
+  const bytes = await readFile(path).catch((err: unknown) => {
+    throw new MaculaError('ERR_IO', `cannot read the block map ${path}: ${err instanceof Error ? err.message : String(err)}`, { path }, { cause: err });
+  });
+  if (bytes.length > MAX_BMAP_BYTES) throw malformed(path, `${bytes.length} bytes is too large for a block map`);
+  return parseBmap(bytes.toString('utf8'), path);
+}
+
+/** The block map beside an image, if there is one: `IMAGE.bmap`, else for a compressed image the name without its suffix. */
+export async function findSidecarBmap(imagePath: string): Promise<string | undefined> {
+  const candidates = [`${imagePath}.bmap`];
+  if (COMPRESSED_SUFFIX.test(imagePath)) candidates.push(`${imagePath.replace(COMPRESSED_SUFFIX, '')}.bmap`);
+  for (const candidate of candidates) {
+    if (await access(candidate).then(() => true, () => false)) return candidate;
+  }
+  return undefined;
+}
