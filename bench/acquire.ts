@@ -1,9 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ensure, imageFixtures, work } from './fixtures';
 import { type Measurement, best, measureCommand, measureEngine } from './measure';
 
 /**
@@ -11,32 +12,12 @@ import { type Measurement, best, measureCommand, measureEngine } from './measure
  * `xz -dc` and `xz -T2 -dc`; `.zst` vs `zstd -dc`; peak memory of each. Our side always hashes (SHA-256) as it goes,
  * the reference tools do not: the ratios are conservative. Fixtures are made once and kept in .cache/bench/.
  */
-const root = resolve(import.meta.dirname, '..');
-const work = join(root, '.cache', 'bench');
 const RUNS = 3;
-
-function sh(command: string): void {
-  execFileSync('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
 
 async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-/** An OS-image-like file: real binaries and text from /usr (tar), then zeros, as partitions with free space look. */
-function makeImageLike(path: string, mib: number): void {
-  if (existsSync(path)) return;
-  console.log(`making ${mib} MiB image-like fixture…`);
-  const dataMiB = Math.floor(mib * 0.85);
-  sh(`(tar cf - /usr/lib /usr/share /usr/bin 2>/dev/null | head -c ${dataMiB}M; head -c ${mib - dataMiB}M /dev/zero) > '${path}.tmp' && mv '${path}.tmp' '${path}'`);
-}
-
-function ensure(path: string, command: string, what: string): void {
-  if (existsSync(path)) return;
-  console.log(`making ${what}…`);
-  sh(`${command} && test -s '${path}'`);
 }
 
 function row(label: string, m: Measurement, mib: number): string {
@@ -95,13 +76,7 @@ async function benchDownload(): Promise<void> {
 }
 
 async function benchDecompress(): Promise<void> {
-  const mib = 512;
-  const image = join(work, 'image.img');
-  makeImageLike(image, mib);
-  const xz = `${image}.xz`;
-  const zst = `${image}.zst`;
-  ensure(xz, `xz -T2 -6 -k -c '${image}' > '${xz}.tmp' && mv '${xz}.tmp' '${xz}'`, 'multi-block .xz (xz -T2 -6)');
-  ensure(zst, `zstd -q -T2 -c '${image}' > '${zst}.tmp' && mv '${zst}.tmp' '${zst}'`, '.zst (zstd -3)');
+  const { mib, xz, zst } = imageFixtures();
 
   const xz1 = await best(RUNS, () => measureCommand(`xz -dc '${xz}' > /dev/null`));
   const xz2 = await best(RUNS, () => measureCommand(`xz -T2 -dc '${xz}' > /dev/null`));

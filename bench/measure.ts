@@ -5,32 +5,60 @@ import { build } from 'esbuild';
 
 const run = promisify(execFile);
 
-/** Wall time and peak memory of one run. */
+/** Wall time, CPU time and peak memory of one run. */
 export interface Measurement {
   readonly seconds: number;
   readonly maxRssMiB: number;
+  /** User + system CPU seconds, over every thread and child process. */
+  readonly cpuSeconds: number;
 }
 
-/** Runs a shell command under GNU time (`/usr/bin/time`), which reports elapsed seconds and peak RSS. */
-export async function measureCommand(shellCommand: string): Promise<Measurement & { stderr: string }> {
-  const { stderr } = await run('/usr/bin/time', ['-f', 'MEASURE %e %M', 'sh', '-c', shellCommand], { maxBuffer: 1 << 24 });
-  const match = /MEASURE ([\d.]+) (\d+)/.exec(stderr);
+/** How a measured command runs. */
+export interface MeasureOptions {
+  /** Shell text run first by the measured shell itself, e.g. joining a cgroup so that the command's I/O is throttled. */
+  readonly prefix?: string;
+}
+
+function quote(arg: string): string {
+  return `'${arg.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Runs a shell command under GNU time (`/usr/bin/time`), which reports elapsed seconds, peak RSS (of the largest
+ * process) and user + system CPU seconds (the shell's and its children's).
+ */
+export async function measureCommand(shellCommand: string, options: MeasureOptions = {}): Promise<Measurement & { stderr: string }> {
+  const script = `${options.prefix ?? ''}${shellCommand}`;
+  const { stderr } = await run('/usr/bin/time', ['-f', 'MEASURE %e %M %U %S', 'sh', '-c', script], { maxBuffer: 1 << 24 });
+  const match = /MEASURE ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
   if (!match) throw new Error(`no measurement from: ${shellCommand}\n${stderr}`);
-  return { seconds: Number(match[1]), maxRssMiB: Number(match[2]) / 1024, stderr };
+  return { seconds: Number(match[1]), maxRssMiB: Number(match[2]) / 1024, cpuSeconds: Number(match[3]) + Number(match[4]), stderr };
+}
+
+/**
+ * Runs a Node script that times its own operation and prints `ELAPSED s` (and `CPU s`, the process's CPU over the same
+ * span, every thread) on stderr: Node start-up (~0.1 s, more under tsx) is not the speed being measured. Peak RSS is
+ * GNU time's, over the whole process.
+ */
+export async function measureNodeScript(script: string, args: readonly string[], options: MeasureOptions = {}): Promise<Measurement> {
+  const m = await measureCommand(`node ${[script, ...args].map(quote).join(' ')}`, options);
+  const elapsed = /ELAPSED ([\d.]+)/.exec(m.stderr);
+  if (!elapsed) throw new Error(`${script} reported no time:\n${m.stderr}`);
+  const cpu = /CPU ([\d.]+)/.exec(m.stderr);
+  return { seconds: Number(elapsed[1]), maxRssMiB: m.maxRssMiB, cpuSeconds: cpu ? Number(cpu[1]) : m.cpuSeconds };
 }
 
 /**
  * Runs one engine operation in its own Node process (bench/probe.ts), so its peak memory is its own and the same
  * tool measures it as measures the reference commands; the time is the operation's own, without process start-up.
  */
-export async function measureEngine(op: string, ...args: string[]): Promise<Measurement> {
-  const probe = await bundledProbe();
-  const quoted = [op, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const m = await measureCommand(`node '${probe}' ${quoted}`);
-  // The probe times the operation itself: Node + tsx start-up (~0.4 s) is not the engine's speed.
-  const elapsed = /ELAPSED ([\d.]+)/.exec(m.stderr);
-  if (!elapsed) throw new Error(`probe ${op} reported no time:\n${m.stderr}`);
-  return { seconds: Number(elapsed[1]), maxRssMiB: m.maxRssMiB };
+export function measureEngine(op: string, ...args: string[]): Promise<Measurement> {
+  return measureEngineWith({}, op, ...args);
+}
+
+/** measureEngine with options (a prefix that puts the probe in a cgroup). */
+export async function measureEngineWith(options: MeasureOptions, op: string, ...args: string[]): Promise<Measurement> {
+  return measureNodeScript(await bundledProbe(), [op, ...args], options);
 }
 
 /** The best (fastest) of `n` runs, which is the least disturbed by the other tenant of a 2-core machine. */
@@ -42,16 +70,17 @@ export async function best(n: number, once: () => Promise<Measurement>): Promise
     peak = Math.max(peak, m.maxRssMiB);
     if (!fastest || m.seconds < fastest.seconds) fastest = m;
   }
-  return { seconds: fastest!.seconds, maxRssMiB: peak };
+  return { ...fastest!, maxRssMiB: peak };
 }
 
 let probeBundle: Promise<string> | undefined;
 
 /**
- * The probe bundled the way electron/build.mjs bundles the CLI (esbuild, npm packages external, the xz worker as a
- * sibling .js), so the benchmark measures the code that ships rather than tsx's on-the-fly compilation.
+ * The probe bundled the way electron/build.mjs bundles the CLI (esbuild, npm packages external, the engine's worker
+ * threads — the xz block decoder and the SHA-256 hasher — as sibling .js files, where engine/io/worker-launcher.ts
+ * looks for them), so the benchmark measures the code that ships rather than tsx's on-the-fly compilation.
  */
-function bundledProbe(): Promise<string> {
+export function bundledProbe(): Promise<string> {
   probeBundle ??= (async () => {
     const outdir = resolve(import.meta.dirname, '..', '.cache', 'bench', 'probe');
     await build({

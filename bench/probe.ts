@@ -1,15 +1,18 @@
 /**
  * One engine operation per process, for bench/measure.ts:
- * `download URL SHA256 CACHE` | `decode FILE` (decompress + SHA-256, as the product does) | `decode-only FILE`.
+ * `download URL SHA256 CACHE` | `decode FILE` (decompress + SHA-256, as the product does) | `decode-only FILE` |
+ * `flash IMAGE TARGET [--no-verify]` (openImage + writeImage to one target, read back and compared unless --no-verify).
  */
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { download } from '../electron/engine/download/download';
 import { hashImage } from '../electron/engine/source/extract';
 import { openImage } from '../electron/engine/source/open-image';
+import { writeImage } from '../electron/engine/write/write-targets';
 
 const [op, ...args] = process.argv.slice(2);
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 if (op === 'download') {
   const [url, sha256, cacheDir] = args as [string, string, string];
   await download({ url, expectedSha256: sha256, cacheDir, allowHttp: true });
@@ -19,7 +22,16 @@ if (op === 'download') {
 } else if (op === 'decode-only') {
   const sink = new Writable({ highWaterMark: 1 << 20, write: (_chunk, _enc, done) => done() });
   await pipeline((await openImage(args[0]!)).createReadStream(), sink);
+} else if (op === 'flash') {
+  const [image, target, flag] = args as [string, string, string | undefined];
+  const verify = flag !== '--no-verify';
+  const result = await writeImage({ source: await openImage(image), targets: [target], verify });
+  const outcome = result.targets[0];
+  if (!outcome?.ok) throw new Error(`flash to ${target} failed: ${outcome ? outcome.error.message : 'no result'}`);
+  const notes = outcome.notes.length > 0 ? ` (${outcome.notes.join('; ')})` : '';
+  process.stderr.write(`wrote ${result.size} bytes sha256 ${result.sha256}, verified ${outcome.verified}${notes}\n`);
 } else {
   throw new Error(`unknown probe op ${op}`);
 }
-process.stderr.write(`ELAPSED ${((performance.now() - started) / 1000).toFixed(3)}\n`);
+const cpu = process.cpuUsage(cpuAtStart);
+process.stderr.write(`ELAPSED ${((performance.now() - started) / 1000).toFixed(3)}\nCPU ${((cpu.user + cpu.system) / 1e6).toFixed(3)}\n`);

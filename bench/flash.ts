@@ -1,0 +1,312 @@
+import { rmSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type EtcherSdk, ensureEtcherSdk } from './etcher-sdk';
+import { type ImageFixtures, imageFixtures, work } from './fixtures';
+import { type LoopTarget, BlkioThrottle, attachLoop, blkioAvailable, detachLoop } from './loop-target';
+import { type Measurement, type MeasureOptions, measureCommand, measureEngineWith, measureNodeScript } from './measure';
+
+/**
+ * `npm run bench -- flash` (issue 3): writing an image to a loop device and reading it back, our engine (openImage +
+ * writeImage with verification) side by side with `dd` (+ a `dd` read-back), `xz -T2 -dc | dd`, `zstd -dc | dd` and
+ * etcher-sdk, in three regimes: unthrottled (CPU-bound) and throttled by cgroup v1 blkio to USB2-like and USB3-like
+ * rates. Prints wall time, CPU seconds and peak RSS of each, the ratios to dd and the issue's goals, met or not.
+ * Not a test: nothing here asserts a time. The loop device and the cgroup are always removed, also on SIGINT/SIGTERM.
+ */
+
+const MB = 1_000_000;
+const CGROUP_NAME = 'macula-bench';
+
+type ContenderId =
+  | 'dd'
+  | 'dd-write'
+  | 'xz-dd'
+  | 'zstd-dd'
+  | 'ours-raw'
+  | 'ours-raw-noverify'
+  | 'ours-xz'
+  | 'ours-zst'
+  | 'etcher-raw'
+  | 'etcher-xz';
+
+interface Contender {
+  readonly id: ContenderId;
+  readonly label: string;
+  readonly ours: boolean;
+  readonly run: (options: MeasureOptions) => Promise<Measurement>;
+}
+
+interface Regime {
+  readonly key: 'cpu' | 'usb2' | 'usb3';
+  readonly title: string;
+  /** Bytes per second; undefined = unthrottled. */
+  readonly writeBps?: number;
+  readonly readBps?: number;
+  readonly runs: number;
+  readonly contenders: readonly ContenderId[];
+}
+
+const REGIMES: readonly Regime[] = [
+  {
+    key: 'cpu',
+    title: 'CPU-bound (unthrottled loop device)',
+    runs: 3,
+    contenders: ['dd', 'dd-write', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-raw-noverify', 'ours-xz', 'ours-zst', 'etcher-raw', 'etcher-xz'],
+  },
+  {
+    key: 'usb3',
+    title: 'USB3-like (write 200 MB/s, read 400 MB/s)',
+    writeBps: 200 * MB,
+    readBps: 400 * MB,
+    runs: 3,
+    contenders: ['dd', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-xz', 'ours-zst'],
+  },
+  {
+    key: 'usb2',
+    title: 'USB2-like (write 50 MB/s, read 100 MB/s)',
+    writeBps: 50 * MB,
+    readBps: 100 * MB,
+    runs: 2,
+    contenders: ['dd', 'xz-dd', 'ours-raw', 'ours-xz'],
+  },
+];
+
+/** The best run of a contender in a regime (its fastest wall time, with that run's CPU) and its peak RSS over runs. */
+interface Result {
+  readonly best?: Measurement;
+  readonly peakRssMiB: number;
+  readonly error?: string;
+}
+
+type Results = Map<Regime['key'], Map<ContenderId, Result>>;
+
+function q(path: string): string {
+  return `'${path.replace(/'/g, "'\\''")}'`;
+}
+
+function contenders(fx: ImageFixtures, loop: LoopTarget, etcher: EtcherSdk): Map<ContenderId, Contender> {
+  const dev = q(loop.device);
+  const blocks = Math.ceil((fx.mib << 20) / (4 << 20));
+  const readBack = `dd if=${dev} of=/dev/null bs=4M iflag=direct count=${blocks} status=none`;
+  const intoLoop = `dd of=${dev} bs=4M oflag=direct iflag=fullblock conv=fsync status=none`;
+  const etcherScript = join(import.meta.dirname, 'etcher.cjs');
+  const etcherRun = (image: string) => (options: MeasureOptions) =>
+    etcher.ok ? measureNodeScript(etcherScript, [etcher.prefix, image, loop.device], options) : Promise.reject(new Error(etcher.why));
+  const list: Contender[] = [
+    {
+      id: 'dd',
+      label: 'dd raw + dd read-back',
+      ours: false,
+      run: (o) => measureCommand(`dd if=${q(fx.image)} of=${dev} bs=4M oflag=direct conv=fsync status=none && ${readBack}`, o),
+    },
+    { id: 'dd-write', label: 'dd raw, write only', ours: false, run: (o) => measureCommand(`dd if=${q(fx.image)} of=${dev} bs=4M oflag=direct conv=fsync status=none`, o) },
+    { id: 'xz-dd', label: 'xz -T2 -dc | dd + read-back', ours: false, run: (o) => measureCommand(`xz -T2 -dc ${q(fx.xz)} | ${intoLoop} && ${readBack}`, o) },
+    { id: 'zstd-dd', label: 'zstd -dc | dd + read-back', ours: false, run: (o) => measureCommand(`zstd -q -dc ${q(fx.zst)} | ${intoLoop} && ${readBack}`, o) },
+    { id: 'ours-raw', label: 'macula raw, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.image, loop.device) },
+    { id: 'ours-raw-noverify', label: 'macula raw, write only', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.image, loop.device, '--no-verify') },
+    { id: 'ours-xz', label: 'macula .xz, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.xz, loop.device) },
+    { id: 'ours-zst', label: 'macula .zst, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.zst, loop.device) },
+    { id: 'etcher-raw', label: 'etcher-sdk raw, write + verify', ours: false, run: etcherRun(fx.image) },
+    { id: 'etcher-xz', label: 'etcher-sdk .xz, write + verify', ours: false, run: etcherRun(fx.xz) },
+  ];
+  return new Map(list.map((c) => [c.id, c]));
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n').find((l) => l.trim() !== '' && !l.startsWith('Command failed')) ?? text;
+}
+
+/** Runs every contender of a regime `runs` times, interleaved run by run so a noisy moment hurts no side alone. */
+async function runRegime(regime: Regime, all: Map<ContenderId, Contender>, options: MeasureOptions): Promise<Map<ContenderId, Result>> {
+  const results = new Map<ContenderId, Result>();
+  for (let run = 0; run < regime.runs; run++) {
+    for (const id of regime.contenders) {
+      const contender = all.get(id)!;
+      const sofar = results.get(id) ?? { peakRssMiB: 0 };
+      if (sofar.error !== undefined) continue;
+      try {
+        const m = await contender.run(options);
+        const best = sofar.best === undefined || m.seconds < sofar.best.seconds ? m : sofar.best;
+        results.set(id, { best, peakRssMiB: Math.max(sofar.peakRssMiB, m.maxRssMiB) });
+      } catch (err) {
+        results.set(id, { ...sofar, error: firstLine(err) });
+      }
+    }
+  }
+  return results;
+}
+
+function printRegime(regime: Regime, results: Map<ContenderId, Result>, all: Map<ContenderId, Contender>, mib: number): void {
+  console.log(`\n${regime.title}, best of ${regime.runs}:`);
+  console.log(`  ${'contender'.padEnd(34)} ${'wall s'.padStart(7)} ${'MiB/s'.padStart(6)} ${'CPU s'.padStart(6)} ${'peak RSS'.padStart(9)}`);
+  for (const id of regime.contenders) {
+    const label = all.get(id)!.label;
+    const r = results.get(id);
+    if (r?.best === undefined) {
+      console.log(`  ${label.padEnd(34)} not measured: ${r?.error ?? 'no run'}`);
+      continue;
+    }
+    const b = r.best;
+    const failed = r.error !== undefined ? `  (a later run failed: ${r.error})` : '';
+    console.log(
+      `  ${label.padEnd(34)} ${b.seconds.toFixed(2).padStart(7)} ${(mib / b.seconds).toFixed(0).padStart(6)} ${b.cpuSeconds.toFixed(2).padStart(6)} ${`${r.peakRssMiB.toFixed(0)} MiB`.padStart(9)}${failed}`,
+    );
+  }
+}
+
+/** ours / reference wall time, with the goal (≤) when there is one. */
+function ratioLine(label: string, results: Map<ContenderId, Result>, ours: ContenderId, reference: ContenderId, goal?: number): string {
+  const a = results.get(ours)?.best;
+  const b = results.get(reference)?.best;
+  const goalText = goal === undefined ? '' : `goal ≤ ${goal.toFixed(2)}: `;
+  if (a === undefined || b === undefined) return `  ${label.padEnd(48)}   n/a  ${goal === undefined ? '' : `(${goalText}NOT measured)`}`;
+  const r = a.seconds / b.seconds;
+  const verdict = goal === undefined ? '' : `(${goalText}${r <= goal ? 'met' : 'NOT met'})`;
+  return `  ${label.padEnd(48)} ${r.toFixed(2).padStart(5)}×  ${verdict}`;
+}
+
+function printRatios(regime: Regime, results: Map<ContenderId, Result>): void {
+  const lines: string[] = [];
+  const has = (id: ContenderId): boolean => regime.contenders.includes(id);
+  lines.push(ratioLine('macula raw / dd (both + read-back)', results, 'ours-raw', 'dd', regime.key === 'usb2' ? 1.03 : regime.key === 'usb3' ? 1.05 : undefined));
+  if (has('dd-write') && has('ours-raw-noverify')) lines.push(ratioLine('macula raw write only / dd write only', results, 'ours-raw-noverify', 'dd-write'));
+  lines.push(ratioLine('macula .xz / xz -T2 -dc | dd (+ read-back)', results, 'ours-xz', 'xz-dd', regime.key === 'usb3' ? 1.05 : undefined));
+  if (has('zstd-dd')) lines.push(ratioLine('macula .zst / zstd -dc | dd (+ read-back)', results, 'ours-zst', 'zstd-dd'));
+  if (has('etcher-raw')) lines.push(ratioLine('macula raw / etcher-sdk raw (write + verify)', results, 'ours-raw', 'etcher-raw', regime.key === 'cpu' ? 0.7 : undefined));
+  if (has('etcher-xz')) lines.push(ratioLine('macula .xz / etcher-sdk .xz (write + verify)', results, 'ours-xz', 'etcher-xz'));
+  console.log('  ratios of wall time (lower is better for macula):');
+  for (const line of lines) console.log(line);
+}
+
+function goalLine(text: string, results: Results, regime: Regime['key'], ours: ContenderId, reference: ContenderId, goal: number): string {
+  const a = results.get(regime)?.get(ours)?.best;
+  const b = results.get(regime)?.get(reference)?.best;
+  if (a === undefined || b === undefined) return `  ${text.padEnd(58)} NOT measured`;
+  const r = a.seconds / b.seconds;
+  return `  ${text.padEnd(58)} ${r.toFixed(2)}× (${a.seconds.toFixed(2)} s vs ${b.seconds.toFixed(2)} s)  ${r <= goal ? 'met' : 'NOT met'}`;
+}
+
+function printGoals(results: Results, all: Map<ContenderId, Contender>): void {
+  console.log('\ngoals (issue 3):');
+  console.log(goalLine('USB2-like raw ≤ 1.03 × dd (+ read-back)', results, 'usb2', 'ours-raw', 'dd', 1.03));
+  console.log(goalLine('USB3-like raw ≤ 1.05 × dd (+ read-back)', results, 'usb3', 'ours-raw', 'dd', 1.05));
+  console.log(goalLine('USB3-like .xz ≤ 1.05 × (xz -T2 -dc | dd + read-back)', results, 'usb3', 'ours-xz', 'xz-dd', 1.05));
+  console.log(goalLine('CPU-bound write + verify ≤ 0.7 × etcher-sdk wall (raw)', results, 'cpu', 'ours-raw', 'etcher-raw', 0.7));
+  let peak = 0;
+  let where = '';
+  for (const [regime, byContender] of results) {
+    for (const [id, r] of byContender) {
+      if (all.get(id)?.ours && r.peakRssMiB > peak) {
+        peak = r.peakRssMiB;
+        where = `${all.get(id)!.label}, ${regime}`;
+      }
+    }
+  }
+  const limitMiB = (100 * MB) / (1 << 20);
+  console.log(`  ${'peak RSS ≤ 100 MB (95.4 MiB), every macula run'.padEnd(58)} ${peak.toFixed(1)} MiB (${where})  ${peak > 0 && peak <= limitMiB ? 'met' : 'NOT met'}`);
+}
+
+/** dd of 100 MiB through the group at the USB2-like limits: ≈2.1 s to write at 50 MB/s, ≈1.05 s to read at 100 MB/s. */
+async function checkThrottle(throttle: BlkioThrottle, loop: LoopTarget): Promise<boolean> {
+  throttle.set(50 * MB, 100 * MB);
+  const bytes = 100 << 20;
+  const w = await measureCommand(`dd if=/dev/zero of=${q(loop.device)} bs=4M count=25 oflag=direct status=none`, { prefix: throttle.prefix });
+  const r = await measureCommand(`dd if=${q(loop.device)} of=/dev/null bs=4M count=25 iflag=direct status=none`, { prefix: throttle.prefix });
+  const wOk = w.seconds > 1.8 && w.seconds < 2.6;
+  const rOk = r.seconds > 0.9 && r.seconds < 1.3;
+  const line = (what: string, m: Measurement, expected: number, ok: boolean): string =>
+    `  throttle check: ${what} 100 MiB: ${m.seconds.toFixed(2)} s = ${(bytes / m.seconds / MB).toFixed(1)} MB/s (expected ≈${expected.toFixed(2)} s) ${ok ? 'ok' : 'NOT as expected'}`;
+  console.log(line('dd oflag=direct at 50 MB/s, write', w, bytes / (50 * MB), wOk));
+  console.log(line('dd iflag=direct at 100 MB/s, read', r, bytes / (100 * MB), rOk));
+  return wOk && rOk;
+}
+
+/** The flash suite. */
+export async function runFlashBench(): Promise<void> {
+  await mkdir(work, { recursive: true });
+  if (process.getuid?.() !== 0) {
+    console.log('flash benchmark: skipped, it needs root (loop devices, cgroup v1 blkio)');
+    return;
+  }
+  const fx = imageFixtures();
+  const imageBytes = statSync(fx.image).size;
+  const etcher = ensureEtcherSdk(join(work, 'etcher-sdk'));
+  const backing = join(work, 'flash-target.img');
+
+  let loop: LoopTarget | undefined;
+  let throttle: BlkioThrottle | undefined;
+  const cleanup = (): void => {
+    try {
+      throttle?.remove();
+      throttle = undefined;
+    } catch (err) {
+      console.error(`could not remove the cgroup: ${firstLine(err)}`);
+    }
+    try {
+      if (loop) detachLoop(loop);
+      loop = undefined;
+      rmSync(backing, { force: true });
+    } catch (err) {
+      console.error(`could not detach the loop device: ${firstLine(err)}`);
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    console.error(`\n${signal}: removing the cgroup and detaching the loop device`);
+    cleanup();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    loop = attachLoop(backing, imageBytes + (64 << 20));
+    const all = contenders(fx, loop, etcher);
+    console.log(`flash benchmark: write + read-back of a ${fx.mib} MiB image-like image (85% tar of /usr, 15% zeros) to a loop device`);
+    console.log(`  image: ${fx.image} (.xz ${(statSync(fx.xz).size / MB).toFixed(0)} MB multi-block xz -T2 -6, .zst ${(statSync(fx.zst).size / MB).toFixed(0)} MB zstd -3)`);
+    console.log(`  target: ${loop.device} (${loop.majMin}) over ${backing} (${fx.mib + 64} MiB, pre-written), --direct-io=on: dio=${loop.dio ? 1 : 0}`);
+    console.log('  macula: bench/probe.ts `flash` bundled with esbuild (+ its sha256 and xz workers) in its own Node process;');
+    console.log('          wall = openImage + writeImage incl. verify (Node start-up excluded), CPU = process.cpuUsage over that span');
+    console.log('  dd/xz/zstd: the whole shell command under /usr/bin/time (CPU = user + sys of it and its children)');
+    console.log('  peak RSS: GNU time %M of the largest process, highest over the runs; wall and CPU: the fastest run');
+    if (etcher.ok) {
+      console.log(`  etcher-sdk ${etcher.version} (bench/etcher.cjs, installed in ${etcher.prefix}): File source (getInnerSource for .xz) →`);
+      console.log('          its own BlockDevice (O_DIRECT, O_EXCL) built from a hand-made drivelist-shaped description of the loop');
+      console.log('          (drivelist does not list loop devices); pipeSourceToDestinations({ verify: true }); it does not fsync');
+    } else {
+      console.log(`  etcher-sdk: cannot be used, so not measured:\n    ${etcher.why}`);
+    }
+    console.log(`  runs: ${REGIMES.map((r) => `${r.title.split(' (')[0]} best of ${r.runs}`).join(', ')}; ${fx.mib} MiB in every regime;`);
+    console.log('        contenders interleaved run by run; every run overwrites the whole image on the target');
+
+    const results: Results = new Map();
+    let throttled = blkioAvailable();
+    if (throttled) {
+      throttle = new BlkioThrottle(CGROUP_NAME, loop.majMin);
+      console.log(`  throttling: cgroup v1 ${throttle.dir}, blkio.throttle.{write,read}_bps_device "${loop.majMin} BYTES"; each command joins it`);
+      throttled = await checkThrottle(throttle, loop);
+      if (!throttled) console.log('  throttling does not hold the set rates here: the throttled regimes are skipped');
+    } else {
+      console.log('  throttling: no cgroup v1 blkio controller at /sys/fs/cgroup/blkio, the throttled regimes are skipped');
+    }
+
+    for (const regime of REGIMES) {
+      let options: MeasureOptions = {};
+      if (regime.writeBps !== undefined && regime.readBps !== undefined) {
+        if (!throttled || !throttle) continue;
+        throttle.set(regime.writeBps, regime.readBps);
+        options = { prefix: throttle.prefix };
+      }
+      const started = performance.now();
+      const byContender = await runRegime(regime, all, options);
+      results.set(regime.key, byContender);
+      printRegime(regime, byContender, all, fx.mib);
+      printRatios(regime, byContender);
+      console.log(`  (regime took ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    }
+    printGoals(results, all);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    cleanup();
+  }
+}
