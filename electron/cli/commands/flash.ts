@@ -7,6 +7,7 @@ import { assertWritable, checkTarget } from '../../engine/drives/check-target';
 import type { ImageSource } from '../../engine/source/image-source';
 import { openImage } from '../../engine/source/open-image';
 import { findSidecarBmap, readBmap } from '../../engine/source/read-bmap';
+import { ejectTarget } from '../../engine/write/eject';
 import { writeImage } from '../../engine/write/write-targets';
 import { runWriter } from '../../engine/writer-process/writer-client';
 import type { Command, CommandContext } from '../command';
@@ -48,13 +49,14 @@ async function chooseBmap({ args, out }: CommandContext, image: string, source: 
 
 /** `macula flash`: write an image to one or more drives at once, then read each back to verify it. */
 export const flashCommand: Command = {
-  usage: 'macula flash IMAGE --to DEV [--to DEV …] [--bmap FILE | --no-bmap] [--no-verify] [--yes] [--json]',
+  usage: 'macula flash IMAGE --to DEV [--to DEV …] [--bmap FILE | --no-bmap] [--no-verify] [--no-eject] [--yes] [--json]',
   summary: 'write an image (compressed or not) to drives, checked first, read back and compared after',
   options: {
     to: { type: 'string', multiple: true },
     bmap: { type: 'string' },
     'no-bmap': { type: 'boolean' },
     'no-verify': { type: 'boolean' },
+    'no-eject': { type: 'boolean' },
     yes: { type: 'boolean' },
   },
   async run(context) {
@@ -107,6 +109,15 @@ export const flashCommand: Command = {
     for (const t of result.targets) {
       if (t.ok) out.event('target', { ...t }, `OK ${t.path}: written${t.verified ? ' and verified' : ' (not verified)'}${t.notes.length ? ` (${t.notes.join('; ')})` : ''}`);
       else out.event('target', { ...t }, `FAILED ${t.path}: ${t.error.message}`);
+    }
+    // Removable drives that were written (and verified, unless --no-verify) are ejected, ready to pull.
+    if (!args.flag('no-eject')) {
+      for (const t of result.targets) {
+        const removable = checks.find((c) => c.drive.device === t.path)?.drive.removable ?? false;
+        if (!t.ok || !removable) continue;
+        const ejected = await ejectTarget(t.path, removable);
+        out.event('eject', { path: t.path, ...ejected }, ejected.ejected ? `Ejected ${t.path}: safe to remove` : `Not ejected ${t.path}: ${ejected.why}`);
+      }
     }
     out.event('flashed', { sha256: result.sha256 ?? null, size: result.size }, `Image ${formatBytes(result.size)}, sha256 ${result.sha256 ?? 'unknown'}`);
     const failed = result.targets.find((t) => !t.ok);
