@@ -34,6 +34,7 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
   let gpg: GpgHome;
   let image: Buffer;
   let xz: Buffer;
+  let bmap: Buffer;
   let keyFile: string;
   let catalogFile: string;
   const cache = (): string => join(dir, 'cache');
@@ -46,8 +47,12 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
     await writeFile(join(dir, 'macula-os-1.0.0-arm64.img'), image);
     execFileSync('xz', ['-k', '-T2', join(dir, 'macula-os-1.0.0-arm64.img')]);
     xz = await readFile(join(dir, 'macula-os-1.0.0-arm64.img.xz'));
+    bmap = execFileSync('bmaptool', ['create', join(dir, 'macula-os-1.0.0-arm64.img')]);
+    await writeFile(join(dir, 'macula-os-1.0.0-arm64.img.bmap'), bmap);
     // Real coreutils output, signed by real gpg.
-    const sums = Buffer.from(execFileSync('sha256sum', ['macula-os-1.0.0-arm64.img', 'macula-os-1.0.0-arm64.img.xz'], { cwd: dir }));
+    const sums = Buffer.from(
+      execFileSync('sha256sum', ['macula-os-1.0.0-arm64.img', 'macula-os-1.0.0-arm64.img.xz', 'macula-os-1.0.0-arm64.img.bmap'], { cwd: dir }),
+    );
     const sig = Buffer.from(await gpg.sign(sums, { armor: true }));
     await writeFile(join(dir, 'SHA256SUMS'), sums);
     await writeFile(join(dir, 'SHA256SUMS.asc'), sig);
@@ -55,6 +60,8 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
     await writeFile(keyFile, gpg.publicKeyArmored);
     server.setFile('/v1.0.0/macula-os-1.0.0-arm64.img.xz', xz);
     server.setFile('/v1.0.0/SHA256SUMS', sums);
+    server.setFile('/v1.0.0/macula-os-1.0.0-arm64.img.bmap', bmap);
+    server.setFile('/evil/macula-os-1.0.0-arm64.img.bmap', Buffer.from(bmap.toString().replace('<BlockMap>', '<BlockMap>\n')));
     server.setFile('/v1.0.0/SHA256SUMS.asc', sig);
     server.setFile('/tampered/SHA256SUMS', Buffer.from(sums.toString().replace(/^[0-9a-f]/, (c) => (c === '0' ? '1' : '0'))));
     server.setFile('/tampered/SHA256SUMS.asc', sig);
@@ -73,10 +80,13 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
       init_format: 'maculaos',
       sha256sums_url: server.url('/v1.0.0/SHA256SUMS'),
       sha256sums_sig_url: server.url('/v1.0.0/SHA256SUMS.asc'),
+      bmap_url: server.url('/v1.0.0/macula-os-1.0.0-arm64.img.bmap'),
     };
     catalogFile = join(dir, 'catalog.json');
     await writeFile(catalogFile, JSON.stringify({ catalog_version: 1, os_list: [entry] }));
     await writeFile(join(dir, 'bad-catalog.json'), JSON.stringify({ catalog_version: 1, os_list: [{ ...entry, arch: 'mips' }] }));
+    const evil = { ...entry, bmap_url: server.url('/evil/macula-os-1.0.0-arm64.img.bmap') };
+    await writeFile(join(dir, 'evil-bmap-catalog.json'), JSON.stringify({ catalog_version: 1, os_list: [evil] }));
   });
 
   afterAll(async () => {
@@ -111,13 +121,22 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.events.find((e) => e['event'] === 'signature')).toMatchObject({ fingerprint: gpg.fingerprint, sha256: sha256(xz) });
-    expect(run.events.find((e) => e['event'] === 'downloaded')).toMatchObject({ sha256: sha256(xz), trust: 'signed', fromCache: false });
+    const downloaded = run.events.find((e) => e['event'] === 'downloaded');
+    expect(downloaded).toMatchObject({ sha256: sha256(xz), trust: 'signed', fromCache: false, bmap: { signed: true } });
+    // The catalog's block map sits beside the cached image, checked against the signed sums, for `macula flash`.
+    expect(await readFile(`${String(downloaded?.['path'])}.bmap`)).toEqual(bmap);
     expect(sha256(await readFile(out))).toBe(sha256(image));
     // Second time: straight from the cache, no request made.
     server.clearLog();
     const again = await macula(['download', '1.0.0-arm64-rpi', '--catalog', catalogFile, '--key', keyFile, '--cache', cache(), '--allow-http', '--json']);
     expect(again.events.find((e) => e['event'] === 'downloaded')).toMatchObject({ fromCache: true });
     expect(server.log.filter((r) => r.path.endsWith('.xz'))).toEqual([]);
+  });
+
+  it('refuses a catalog block map that differs from the signed sums (exit 3)', async () => {
+    const run = await macula(['download', '1.0.0-arm64-rpi', '--catalog', join(dir, 'evil-bmap-catalog.json'), '--key', keyFile, '--cache', join(dir, 'c-evil'), '--allow-http', '--json']);
+    expect(run.code).toBe(3);
+    expect(run.events.at(-1)).toMatchObject({ code: 'ERR_HASH_MISMATCH', path: 'macula-os-1.0.0-arm64.img.bmap' });
   });
 
   it('refuses plain http without --allow-http (exit 2) before any request', async () => {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runWriter } from '../electron/engine/writer-process/writer-client';
 import { macula } from './helpers/cli';
+import { startHttpTestServer } from './helpers/http-test-server';
 import { LoopLab } from './helpers/loop-device';
 
 const MiB = 1 << 20;
@@ -48,6 +49,29 @@ describe.skipIf(process.getuid?.() !== 0)('macula flash and the writer process, 
     for (const loop of [a, b]) {
       expect(deviceHash(loop.device, imageBytes.length)).toBe(sha256(imageBytes));
       expect(execFileSync('sfdisk', ['-d', loop.device], { encoding: 'utf8' })).toMatch(/type=c[\s\S]*type=83/);
+    }
+  });
+
+  it('flashes straight from a URL: downloaded and hash-checked into the cache first, then written and verified', async () => {
+    const server = await startHttpTestServer();
+    try {
+      const gz = readFileSync(`${image}.gz`);
+      server.setFile('/rpi.img.gz', gz);
+      const a = lab.create({ sizeMiB: 32 });
+      const cache = join(lab.dir, 'flash-cache');
+      const run = await macula(['flash', server.url('/rpi.img.gz'), '--sha256', sha256(gz), '--allow-http', '--cache', cache, '--to', a.device, '--yes', '--json']);
+      expect(run.code).toBe(0);
+      expect(run.events.find((e) => e['event'] === 'downloaded')).toMatchObject({ sha256: sha256(gz), trust: 'hash' });
+      expect(run.events.find((e) => e['event'] === 'target')).toMatchObject({ path: a.device, ok: true, verified: true });
+      expect(deviceHash(a.device, imageBytes.length)).toBe(sha256(imageBytes));
+      // A wrong hash stops before any byte reaches the target.
+      const b = lab.create({ sizeMiB: 32 });
+      const before = deviceHash(b.device, 32 * MiB);
+      const wrong = await macula(['flash', server.url('/rpi.img.gz'), '--sha256', sha256(imageBytes), '--allow-http', '--cache', cache, '--to', b.device, '--yes']);
+      expect(wrong.code).toBe(3);
+      expect(deviceHash(b.device, 32 * MiB)).toBe(before);
+    } finally {
+      await server.close();
     }
   });
 

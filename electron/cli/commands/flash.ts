@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { type Bmap, mappedSize } from '../../../shared/bmap';
 import { MaculaError, isErrorCode } from '../../../shared/errors';
@@ -10,6 +11,7 @@ import { findSidecarBmap, readBmap } from '../../engine/source/read-bmap';
 import { ejectTarget } from '../../engine/write/eject';
 import { writeImage } from '../../engine/write/write-targets';
 import { runWriter } from '../../engine/writer-process/writer-client';
+import { ACQUIRE_OPTIONS, ACQUIRE_USAGE, acquireFromArgs, isRemoteImage } from '../acquire-args';
 import type { Command, CommandContext } from '../command';
 import { elevatedWriterCommand, isPrivileged } from '../elevation';
 import { formatBytes } from '../output';
@@ -49,9 +51,10 @@ async function chooseBmap({ args, out }: CommandContext, image: string, source: 
 
 /** `macula flash`: write an image to one or more drives at once, then read each back to verify it. */
 export const flashCommand: Command = {
-  usage: 'macula flash IMAGE --to DEV [--to DEV …] [--bmap FILE | --no-bmap] [--no-verify] [--no-eject] [--yes] [--json]',
+  usage: `macula flash IMAGE|ENTRY|URL --to DEV [--to DEV …] [--bmap FILE | --no-bmap] [--no-verify] [--no-eject] [--yes] [--json] ${ACQUIRE_USAGE}`,
   summary: 'write an image (compressed or not) to drives, checked first, read back and compared after',
   options: {
+    ...ACQUIRE_OPTIONS,
     to: { type: 'string', multiple: true },
     bmap: { type: 'string' },
     'no-bmap': { type: 'boolean' },
@@ -61,10 +64,12 @@ export const flashCommand: Command = {
   },
   async run(context) {
     const { args, out, signal } = context;
-    const image = args.positional(0, 'IMAGE');
+    const given = args.positional(0, 'IMAGE');
     const targets = args.strings('to');
     if (targets.length === 0) throw new MaculaError('ERR_USAGE', `give at least one --to DEV\nusage: ${flashCommand.usage}`);
     if (new Set(targets).size !== targets.length) throw new MaculaError('ERR_USAGE', 'the same target is given twice');
+    // A catalog entry or URL is fetched and verified first, exactly as `macula download` does; its bmap lands beside it.
+    const image = isRemoteImage(given, existsSync(given)) ? (await acquireFromArgs(given, args, out, signal)).image.path : given;
     const source = await openImage(image);
     const sparse = await chooseBmap(context, image, source);
     const imageSize = source.sizeHint ?? sparse?.bmap.imageSize;

@@ -1,13 +1,14 @@
 import type { PublicKey } from 'openpgp';
 import { type CatalogImage, downloadFileName } from '../../../shared/catalog';
-import { MaculaError } from '../../../shared/errors';
+import { MaculaError, isMaculaError } from '../../../shared/errors';
 import type { ProgressListener } from '../../../shared/progress';
-import { lookupSha256 } from '../../../shared/sha256sums';
+import { type Sha256Sums, lookupSha256 } from '../../../shared/sha256sums';
 import { download } from '../download/download';
 import type { DownloadResult } from '../download/download-types';
 import { fetchBytes } from '../download/fetch-bytes';
 import type { SignatureCheck } from '../trust/signature';
 import { verifySignedSums } from '../trust/verify-release';
+import { type FetchedBmap, fetchBmapBeside } from './fetch-bmap';
 
 /** Where an image comes from: a catalog entry (which names its signed sums) or a bare URL. */
 export type ImageOrigin = { readonly kind: 'catalog'; readonly entry: CatalogImage } | { readonly kind: 'url'; readonly url: string };
@@ -36,6 +37,10 @@ export type Trust = { readonly kind: 'signed'; readonly signer: SignatureCheck }
 export interface AcquiredImage extends DownloadResult {
   readonly fileName: string;
   readonly trust: Trust;
+  /** The catalog entry's block map, stored beside the image. */
+  readonly bmap?: FetchedBmap;
+  /** Why the catalog entry's block map could not be fetched (the image is fine; it is written whole). */
+  readonly bmapProblem?: string;
 }
 
 /**
@@ -54,6 +59,7 @@ export async function acquireImage(opts: AcquireOptions): Promise<AcquiredImage>
 
   let expected: string;
   let trust: Trust;
+  let signedSums: Sha256Sums | undefined;
   if (sumsUrl !== undefined || sigUrl !== undefined) {
     if (sumsUrl === undefined || sigUrl === undefined) {
       throw new MaculaError('ERR_USAGE', 'SHA256SUMS and its signature go together: give both --sums and --sig');
@@ -61,6 +67,7 @@ export async function acquireImage(opts: AcquireOptions): Promise<AcquiredImage>
     const [sums, signature] = await Promise.all([fetchBytes(sumsUrl, fetchOpts), fetchBytes(sigUrl, fetchOpts)]);
     const signed = await verifySignedSums({ sums, signature, keys: opts.keys });
     expected = lookupSha256(signed.sums, fileName).sha256;
+    signedSums = signed.sums;
     if (claimed !== undefined && claimed !== expected) {
       throw new MaculaError(
         'ERR_HASH_MISMATCH',
@@ -90,5 +97,13 @@ export async function acquireImage(opts: AcquireOptions): Promise<AcquiredImage>
     ...(expectedSize !== undefined ? { expectedSize } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
-  return { ...result, fileName, trust };
+  const bmapUrl = opts.origin.kind === 'catalog' ? opts.origin.entry.bmap_url : undefined;
+  if (bmapUrl === undefined) return { ...result, fileName, trust };
+  try {
+    return { ...result, fileName, trust, bmap: await fetchBmapBeside(result.path, bmapUrl, signedSums, fetchOpts) };
+  } catch (e) {
+    // A bmap that contradicts the signed sums is a tampered release; one that cannot be fetched only costs speed.
+    if (isMaculaError(e, 'ERR_HASH_MISMATCH')) throw e;
+    return { ...result, fileName, trust, bmapProblem: e instanceof Error ? e.message : String(e) };
+  }
 }

@@ -1,0 +1,87 @@
+import type { CatalogImage } from '../../shared/catalog';
+import { findCatalogEntry } from '../../shared/catalog-parse';
+import { type AcquiredImage, type ImageOrigin, acquireImage } from '../engine/acquire/acquire-image';
+import { loadCatalog } from '../engine/catalog/load-catalog';
+import { defaultCacheDir } from '../engine/download/cache-dir';
+import { loadTrustedKeys } from '../engine/trust/keyring';
+import type { Args, OptionSpec } from './args';
+import { caOption } from './ca-option';
+import type { Output } from './output';
+import { formatBytes } from './output';
+
+/** Options shared by every command that can fetch an image: where from, and what vouches for it. */
+export const ACQUIRE_OPTIONS: OptionSpec = {
+  sha256: { type: 'string' },
+  sums: { type: 'string' },
+  sig: { type: 'string' },
+  key: { type: 'string' },
+  catalog: { type: 'string' },
+  cache: { type: 'string' },
+  ca: { type: 'string' },
+  'allow-http': { type: 'boolean' },
+};
+
+export const ACQUIRE_USAGE =
+  '[--sha256 HASH] [--sums URL --sig URL] [--key KEY.asc] [--catalog URL|FILE] [--cache DIR] [--ca CA.pem] [--allow-http]';
+
+/** Whether a command-line image argument names a catalog entry or URL rather than a local file. */
+export function isRemoteImage(arg: string, fileExists: boolean): boolean {
+  return /^https?:\/\//i.test(arg) || (!fileExists && /^[\w.-]+$/.test(arg) && !arg.includes('/'));
+}
+
+/** Fetches ENTRY|URL into the cache as `macula download` does, reporting signature, progress and result on `out`. */
+export async function acquireFromArgs(
+  target: string,
+  args: Args,
+  out: Output,
+  signal: AbortSignal,
+): Promise<{ image: AcquiredImage; entry?: CatalogImage }> {
+  const allowHttp = args.flag('allow-http');
+  const ca = await caOption(args);
+  let origin: ImageOrigin;
+  if (/^https?:\/\//i.test(target)) origin = { kind: 'url', url: target };
+  else {
+    const catalogUrl = args.string('catalog');
+    const { catalog } = await loadCatalog({ ...(catalogUrl !== undefined ? { url: catalogUrl } : {}), ...ca, allowHttp });
+    origin = { kind: 'catalog', entry: findCatalogEntry(catalog, target) };
+  }
+  const key = args.string('key');
+  const keys = await loadTrustedKeys(key !== undefined ? { userKeyringPath: key } : {});
+  const [sha256, sumsUrl, sigUrl] = [args.string('sha256'), args.string('sums'), args.string('sig')];
+  const image = await acquireImage({
+    origin,
+    keys,
+    cacheDir: args.string('cache') ?? defaultCacheDir(),
+    allowHttp,
+    ...ca,
+    signal,
+    ...(sha256 !== undefined ? { sha256 } : {}),
+    ...(sumsUrl !== undefined ? { sumsUrl } : {}),
+    ...(sigUrl !== undefined ? { sigUrl } : {}),
+    onProgress: (p) => out.progress(p, 'downloading'),
+    onSignatureVerified: (signer, hash) =>
+      out.event(
+        'signature',
+        { fingerprint: signer.fingerprint, keyId: signer.keyId, created: signer.created.toISOString(), sha256: hash },
+        `SHA256SUMS signature good (key ${signer.fingerprint}); expecting ${hash}`,
+      ),
+  });
+  out.endProgress();
+  out.event(
+    'downloaded',
+    {
+      path: image.path,
+      sha256: image.sha256,
+      size: image.size,
+      fromCache: image.fromCache,
+      resumed: image.resumed,
+      trust: image.trust.kind,
+      bmap: image.bmap ?? null,
+    },
+    `${image.fromCache ? 'Cached' : 'Downloaded'} ${image.fileName} (${formatBytes(image.size)}, sha256 ${image.sha256}, ` +
+      `${image.trust.kind === 'signed' ? 'signed sums' : 'given hash'}): ${image.path}` +
+      (image.bmap ? `\n  block map: ${image.bmap.path}${image.bmap.signed ? ' (in the signed sums)' : ' (not covered by the signature)'}` : ''),
+  );
+  if (image.bmapProblem) out.event('notice', { message: image.bmapProblem }, `note: no block map (${image.bmapProblem}); the image will be written whole`);
+  return { image, ...(origin.kind === 'catalog' ? { entry: origin.entry } : {}) };
+}
