@@ -29,6 +29,7 @@ export const ERROR_CODES = {
     'ERR_ARCHIVE_PATH_TRAVERSAL',
     'ERR_ARCHIVE_UNSUPPORTED',
     'ERR_BMAP_MALFORMED',
+    'ERR_SEED_INVALID',
   ],
   io: [
     'ERR_IO',

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Ext2Promises } from 'ext2fs';
+import { decompress } from 'zstd-napi';
+import { MaculaError } from '../../../shared/errors';
+import { assetPath } from '../assets';
+import { isUuid, readSuperblock, setSuperblockUuid } from './ext4-superblock';
+import { BufferDisk, describeExt2fsError, ext2fsCode, withExt2fs } from './ext2fs-session';
+
+/**
+ * The MACULAOS_STATE filesystem of a seeded target, made without mounting anything or running any program, so it
+ * works the same on Linux, macOS and Windows: the ext4 template built by image-build/state-template/build.sh, a fresh
+ * UUID, and the seed written through libext2fs (ARCHITECTURE.md, "Formats and protocols").
+ */
+
+/** ext4 volume label of the persistence filesystem (and GPT partition name). */
+export const STATE_LABEL = 'MACULAOS_STATE';
+/** The seed, mode 0600, owner root: secrets live only here. */
+export const STATE_CONFIG_PATH = '/macula/system/config.yaml';
+/** Empty marker: the node grows the partition and this filesystem to the end of the medium on first boot. */
+export const STATE_GROWPART_PATH = '/macula/system/growpart';
+/** The compressed template among the app's assets. */
+export const STATE_TEMPLATE_ASSET = 'state-template.ext4.zst';
+
+/**
+ * Largest seed accepted: far above what the seed schema allows (its write_files total 4 MiB), far below the 56 MiB
+ * free in the template. A guard, not a policy.
+ */
+export const MAX_STATE_CONFIG_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes handed to libext2fs per call. Its WebAssembly heap is a fixed 16 MiB that cannot grow, each call copies its
+ * data into that heap, and running out aborts the module for the rest of the process ("Aborted(OOM)").
+ */
+export const EXT2FS_CHUNK_BYTES = 256 * 1024;
+
+const CONFIG_MODE = 0o600;
+const MARKER_MODE = 0o644;
+const ROOT = 0;
+
+export interface StateFilesystemOptions {
+  /** The seed, written byte for byte as UTF-8. */
+  readonly configYaml: string;
+  /** Filesystem UUID (RFC 9562 text form); random when absent. */
+  readonly uuid?: string;
+}
+
+/**
+ * The whole state filesystem (64 MiB, mostly zeros), ready to be written at the start of the new partition.
+ * Inode and superblock times are the current clock: libext2fs reads it and offers no way to set them.
+ */
+export async function buildStateFilesystem(options: StateFilesystemOptions): Promise<Buffer> {
+  const uuid = options.uuid ?? randomUUID();
+  if (!isUuid(uuid)) {
+    throw new MaculaError('ERR_USAGE', `filesystem UUID ${JSON.stringify(uuid)} is not a UUID`, { field: 'uuid' });
+  }
+  const config = Buffer.from(options.configYaml, 'utf8');
+  if (config.length > MAX_STATE_CONFIG_BYTES) {
+    throw new MaculaError('ERR_NO_SPACE', `the seed is ${config.length} bytes, more than ${MAX_STATE_CONFIG_BYTES}`, {
+      expected: MAX_STATE_CONFIG_BYTES,
+      actual: config.length,
+      path: STATE_CONFIG_PATH,
+    });
+  }
+  const fs = await loadStateTemplate();
+  setSuperblockUuid(fs, uuid);
+  try {
+    await withExt2fs(new BufferDisk(fs), 0, async ({ promises }) => {
+      await createFile(promises, STATE_CONFIG_PATH, config, CONFIG_MODE);
+      await createFile(promises, STATE_GROWPART_PATH, Buffer.alloc(0), MARKER_MODE);
+    });
+  } catch (err) {
+    if (err instanceof MaculaError) throw err;
+    const code = ext2fsCode(err);
+    if (code === 'ENOSPC') {
+      throw new MaculaError('ERR_NO_SPACE', `the seed (${config.length} bytes) does not fit the state filesystem`, {
+        actual: config.length,
+        path: STATE_CONFIG_PATH,
+      }, { cause: err });
+    }
+    throw new MaculaError('ERR_IO', `writing the state filesystem failed: ${describeExt2fsError(err)}`, {
+      path: STATE_CONFIG_PATH,
+    }, { cause: err });
+  }
+  return fs;
+}
+
+/** The template, decompressed, checked to be what build.sh makes (ext4, our label, metadata_csum_seed). */
+export async function loadStateTemplate(): Promise<Buffer> {
+  const path = assetPath(STATE_TEMPLATE_ASSET);
+  const fs = decompress(await readFile(path));
+  const sb = readSuperblock(fs);
+  if (!sb.isExt || sb.label !== STATE_LABEL || !sb.checksumSeeded || !sb.metadataCsum) {
+    throw new MaculaError('ERR_FORMAT_UNKNOWN', `${path} is not a ${STATE_LABEL} ext4 template with metadata_csum_seed`, {
+      path,
+    });
+  }
+  return fs;
+}
+
+/**
+ * Creates `path` (which must not exist) with `mode`, owner root:root, holding `bytes`. The mode is given at creation:
+ * ext2fs's `writeFile` ignores its `mode` option. Checked afterwards, so a library that drops it cannot pass silently.
+ */
+async function createFile(fs: Ext2Promises, path: string, bytes: Buffer, mode: number): Promise<void> {
+  const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+  const { fd } = await fs.open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
+  try {
+    let done = 0;
+    while (done < bytes.length) {
+      // ext2fs 4.2 ignores the buffer offset argument, hence the subarray.
+      const chunk = bytes.subarray(done, done + EXT2FS_CHUNK_BYTES);
+      const { bytesWritten } = await fs.write(fd, chunk, 0, chunk.length, done);
+      if (bytesWritten <= 0) throw new MaculaError('ERR_IO', `no progress writing ${path}`, { path, offset: done });
+      done += bytesWritten;
+    }
+    await fs.fchown(fd, ROOT, ROOT);
+    const stats = await fs.fstat(fd);
+    if ((stats.mode & 0o7777) !== mode || stats.uid !== ROOT || stats.gid !== ROOT || stats.size !== bytes.length) {
+      throw new MaculaError('ERR_IO', `${path} came out mode ${(stats.mode & 0o7777).toString(8)}, owner ${stats.uid}:${stats.gid}`, {
+        path,
+        expected: `${mode.toString(8)} ${ROOT}:${ROOT} ${bytes.length} bytes`,
+        actual: `${(stats.mode & 0o7777).toString(8)} ${stats.uid}:${stats.gid} ${stats.size} bytes`,
+      });
+    }
+  } finally {
+    await fs.close(fd);
+  }
+}
