@@ -16,7 +16,7 @@ export interface HashSink {
 }
 
 /** At most this many batches queued for the worker: bounds memory when hashing is slower than the input. */
-const MAX_QUEUED = 8;
+const MAX_QUEUED = 4;
 
 /** SHA-256 on a worker thread, so hashing runs beside network, decompression and disk I/O instead of after them. */
 class WorkerHashSink implements HashSink {

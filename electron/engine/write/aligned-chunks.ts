@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { abortedError, ioError } from '../source/archive-error';
 import { ALIGNMENT, directIo } from './direct-io';
 import type { Extent } from './mapped-ranges';
 
-/** Bytes per chunk: one O_DIRECT write, one verification digest. */
+/** Bytes per chunk: one O_DIRECT write (and one read when verifying). */
 export const CHUNK = 4 << 20;
 
 /** A slice of the image in an aligned buffer, shared by every target and given back to its pool by the last one. */
@@ -14,8 +15,6 @@ export interface Chunk {
   readonly buffer: Buffer;
   /** True number of image bytes in the buffer (CHUNK except for the last chunk). */
   readonly length: number;
-  /** SHA-256 of the chunk's true bytes. */
-  readonly digest: Buffer;
   /** The parts to write (a sparse write with a block map), relative to `offset`, aligned; absent: the whole chunk. */
   readonly extents?: readonly Extent[];
   /** Hands the chunk to `holders` users; the buffer returns to the pool after as many `release` calls (now, if 0). */
@@ -45,6 +44,14 @@ export class ChunkPool {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
+  /** A free buffer if one is at hand now (one can be allocated, or one is free), else undefined: never waits. */
+  tryAcquire(): Buffer | undefined {
+    const buffer = this.free.pop();
+    if (buffer || this.allocated >= this.size) return buffer;
+    this.allocated++;
+    return directIo.getAlignedBuffer(CHUNK, ALIGNMENT);
+  }
+
   /** Returns a buffer to the pool (or straight to the oldest waiter). */
   release(buffer: Buffer): void {
     const next = this.waiting.shift();
@@ -65,7 +72,6 @@ function makeChunk(pool: ChunkPool, index: number, buffer: Buffer, length: numbe
     offset: index * CHUNK,
     buffer,
     length,
-    digest: createHash('sha256').update(buffer.subarray(0, length)).digest(),
     share(n) {
       holders = n;
       if (n === 0) pool.release(buffer);
@@ -102,6 +108,39 @@ export async function* alignedChunks(input: AsyncIterable<Buffer>, pool: ChunkPo
   }
   if (buffer && filled > 0) yield makeChunk(pool, index, buffer, filled);
   else if (buffer) pool.release(buffer);
+}
+
+/**
+ * The chunks of a raw image file, read straight into buffers from `pool` (no stream between: no copy, and no garbage
+ * buffer per MiB to wait for the collector), up to the end of the file. Read failures are ERR_IO; `signal` stops
+ * reading with ERR_ABORTED. Each chunk must be shared and released, as with alignedChunks.
+ */
+export async function* fileChunks(path: string, pool: ChunkPool, signal?: AbortSignal): AsyncGenerator<Chunk> {
+  const handle = await open(path, 'r').catch((err: unknown) => {
+    throw ioError(path, err);
+  });
+  try {
+    for (let index = 0; ; index++) {
+      if (signal?.aborted) throw abortedError(path);
+      const buffer = await pool.acquire();
+      let filled = 0;
+      try {
+        while (filled < CHUNK) {
+          const { bytesRead } = await handle.read(buffer, filled, CHUNK - filled, index * CHUNK + filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+      } catch (err) {
+        pool.release(buffer);
+        throw ioError(path, err);
+      }
+      if (filled === 0) return pool.release(buffer);
+      yield makeChunk(pool, index, buffer, filled);
+      if (filled < CHUNK) return;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** `length` rounded up to whole sectors: what an O_DIRECT transfer of a chunk's bytes must cover. */

@@ -1,28 +1,38 @@
-import type { ImageSource } from '../source/image-source';
+/** The next non-empty piece of `pieces`, or undefined at its end. */
+async function nextPiece(pieces: AsyncIterator<Buffer>): Promise<Buffer | undefined> {
+  for (;;) {
+    const step = await pieces.next();
+    if (step.done === true) return undefined;
+    if (step.value.length > 0) return step.value;
+  }
+}
 
 /**
- * Offset of the first byte where `actual` (the target's bytes from `start`) differs from the image, found by streaming
- * the image again up to that point (a compressed image is decompressed again: this runs only after a mismatch).
- * Undefined if the bytes agree as far as both go.
+ * Offset of the first byte where two byte streams differ, comparing them side by side (whole overlaps at once, byte by
+ * byte only inside an overlap that differs); where one ends before the other, the offset of that end. Undefined when
+ * both hold the same bytes. Each piece is used only until the next piece of its stream is asked for; both streams are
+ * closed (`return`) before this resolves.
  */
-export async function firstDifference(source: ImageSource, start: number, actual: Buffer, signal?: AbortSignal): Promise<number | undefined> {
-  const stream = source.createReadStream(signal);
-  let position = 0;
+export async function firstDifference(expected: AsyncIterable<Buffer>, actual: AsyncIterable<Buffer>): Promise<number | undefined> {
+  const left = expected[Symbol.asyncIterator]();
+  const right = actual[Symbol.asyncIterator]();
+  let a: Buffer | undefined = Buffer.alloc(0);
+  let b: Buffer | undefined = Buffer.alloc(0);
+  let offset = 0;
   try {
-    for await (const piece of stream as AsyncIterable<Buffer>) {
-      const end = position + piece.length;
-      if (end > start) {
-        const from = Math.max(start, position);
-        const to = Math.min(end, start + actual.length);
-        for (let at = from; at < to; at++) {
-          if (piece[at - position] !== actual[at - start]) return at;
-        }
-        if (to === start + actual.length) return undefined;
+    for (;;) {
+      if (a.length === 0) a = await nextPiece(left);
+      if (b.length === 0) b = await nextPiece(right);
+      if (a === undefined || b === undefined) return a === b ? undefined : offset;
+      const n = Math.min(a.length, b.length);
+      if (!a.subarray(0, n).equals(b.subarray(0, n))) {
+        for (let i = 0; i < n; i++) if (a[i] !== b[i]) return offset + i;
       }
-      position = end;
+      a = a.subarray(n);
+      b = b.subarray(n);
+      offset += n;
     }
-    return undefined;
   } finally {
-    stream.destroy();
+    await Promise.allSettled([left.return?.(), right.return?.()]);
   }
 }

@@ -10,7 +10,6 @@ function chunk(index: number, length = CHUNK): Chunk & { released: number } {
     offset: index * CHUNK,
     buffer: Buffer.alloc(CHUNK),
     length,
-    digest: Buffer.alloc(32),
     released: 0,
     share: () => undefined,
     release: () => void c.released++,

@@ -1,81 +1,72 @@
-import { createHash } from 'node:crypto';
 import { MaculaError } from '../../../shared/errors';
+import { BatchHasher } from '../io/batch-hasher';
 import type { ImageSource } from '../source/image-source';
-import { CHUNK, paddedLength } from './aligned-chunks';
-import { ALIGNMENT, directIo } from './direct-io';
+import type { ChunkPool } from './aligned-chunks';
 import { firstDifference } from './find-difference';
 import { type OpenedTarget, type TargetKind, openForRead } from './open-target';
-import { describeOffset, readBackError } from './write-errors';
+import { readWindows } from './read-back';
+import { describeOffset } from './write-errors';
 
-/** What the image looked like while it was written: its length and the SHA-256 of each CHUNK. */
-export interface ImageDigests {
+/** What the image looked like while it was written: its length and its SHA-256 (hex). */
+export interface ImageDigest {
   readonly size: number;
-  readonly chunks: readonly Buffer[];
+  readonly sha256: string;
 }
 
 /** Inputs of one read-back. */
 export interface VerifyTargetOptions {
   readonly source: ImageSource;
-  readonly digests: ImageDigests;
+  readonly image: ImageDigest;
+  /** Aligned buffers for the reads (the write's pool, idle by now). */
+  readonly pool: ChunkPool;
   readonly signal?: AbortSignal | undefined;
-  /** Called with the image bytes of each chunk once it matched. */
+  /** Called with the image bytes of each chunk once it is read and handed to the hasher. */
   readonly onVerified: (bytes: number) => void;
 }
 
-/** Reads up to `want` bytes at `position`, stopping early only at the end of the target. */
-async function readFully(target: OpenedTarget, buffer: Buffer, want: number, position: number): Promise<number> {
-  let got = 0;
-  while (got < want) {
-    let bytesRead: number;
-    try {
-      ({ bytesRead } = await target.handle.read(buffer, got, want - got, position + got));
-    } catch (err) {
-      throw readBackError(target.path, position + got, err);
-    }
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got;
-}
+/** Reads in flight while the read-back is hashed; enough to keep the device busy while a chunk is copied out. */
+const READ_DEPTH = 3;
 
-async function mismatch(path: string, options: VerifyTargetOptions, index: number, actual: Buffer): Promise<MaculaError> {
-  const start = index * CHUNK;
-  const expected = options.digests.chunks[index]?.toString('hex') ?? '';
-  const actualHex = createHash('sha256').update(actual).digest('hex');
-  const expectedLength = Math.min(CHUNK, options.digests.size - start);
-  const offset = (await firstDifference(options.source, start, actual, options.signal)) ?? start + Math.min(actual.length, expectedLength);
-  const short = actual.length < expectedLength ? `; the target ends at ${start + actual.length}` : '';
-  return new MaculaError(
-    'ERR_VERIFY_MISMATCH',
-    `${path} differs from the image at ${describeOffset(offset)} (chunk ${index}, sha256 ${actualHex} instead of ${expected}${short})`,
-    { path, offset, expected, actual: actualHex },
-  );
+/**
+ * After the hashes differ: the first offset where the target differs from the image, found by streaming the image
+ * again (a compressed image is decompressed again: this runs only after a mismatch) beside a second read-back.
+ */
+async function mismatch(target: OpenedTarget, options: VerifyTargetOptions, actual: string, read: number): Promise<MaculaError> {
+  const { path } = target;
+  const { size, sha256: expected } = options.image;
+  const image = options.source.createReadStream(options.signal) as AsyncIterable<Buffer>;
+  const offset = await firstDifference(image, readWindows(target, size, options.pool, 2));
+  if (offset === undefined) {
+    const message = `${path} read back with sha256 ${actual} instead of ${expected}, yet compared byte by byte it matches the image: the image or the target changed while it was checked`;
+    return new MaculaError('ERR_VERIFY_MISMATCH', message, { path, expected, actual });
+  }
+  const short = read < size ? `; the target ends at ${read}` : '';
+  const message = `${path} differs from the image at ${describeOffset(offset)} (sha256 ${actual} instead of ${expected}${short})`;
+  return new MaculaError('ERR_VERIFY_MISMATCH', message, { path, offset, expected, actual });
 }
 
 /**
- * Reads a written target back, never from the page cache (see openForRead), chunk by chunk, and compares each chunk's
- * SHA-256 with the one computed while writing. Equal chunk digests over the whole length mean the target holds the
- * image. The first differing chunk is compared byte by byte with the image to name the first bad offset; it throws
- * ERR_VERIFY_MISMATCH with the chunk's expected and actual hashes. Returns the open's note, if any.
+ * Reads a written target back, never from the page cache (see openForRead), several reads in flight, and computes the
+ * SHA-256 of its first `size` bytes on a worker thread; equal to the image's SHA-256 (computed while writing) means
+ * the target holds the image. Otherwise the image and the target are compared side by side to name the first bad byte:
+ * ERR_VERIFY_MISMATCH with its offset and both hashes. Returns the open's note, if any.
  */
 export async function verifyTarget(path: string, kind: TargetKind, options: VerifyTargetOptions): Promise<string | undefined> {
   const target = await openForRead(path, kind);
-  const buffer = directIo.getAlignedBuffer(CHUNK, ALIGNMENT);
+  const hasher = new BatchHasher();
   try {
-    const { size, chunks } = options.digests;
-    for (let index = 0; index * CHUNK < size; index++) {
+    let read = 0;
+    for await (const bytes of readWindows(target, options.image.size, options.pool, READ_DEPTH)) {
       if (options.signal?.aborted) throw new MaculaError('ERR_ABORTED', `verifying ${path} was cancelled`, { path });
-      const length = Math.min(CHUNK, size - index * CHUNK);
-      const got = await readFully(target, buffer, paddedLength(length, target.sectorSize), index * CHUNK);
-      const actual = buffer.subarray(0, Math.min(got, length));
-      const digest = createHash('sha256').update(actual).digest();
-      if (actual.length < length || !digest.equals(chunks[index] ?? Buffer.alloc(0))) {
-        throw await mismatch(path, options, index, Buffer.from(actual));
-      }
-      options.onVerified(length);
+      await hasher.update(bytes);
+      read += bytes.length;
+      options.onVerified(bytes.length);
     }
-    return target.note;
+    const actual = await hasher.finish();
+    if (read === options.image.size && actual === options.image.sha256) return target.note;
+    throw await mismatch(target, options, actual, read);
   } finally {
+    hasher.close();
     await target.handle.close();
   }
 }

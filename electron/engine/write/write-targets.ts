@@ -1,13 +1,13 @@
 import { mappedSize } from '../../../shared/bmap';
 import type { MaculaError } from '../../../shared/errors';
-import { HashingStream } from '../io/hashing-stream';
-import { type Chunk, ChunkPool, alignedChunks } from './aligned-chunks';
+import { BatchHasher } from '../io/batch-hasher';
+import { type Chunk, ChunkPool, alignedChunks, fileChunks } from './aligned-chunks';
 import { type PreparedTarget, asMaculaError, checkTarget, prepareTarget } from './prepare-target';
 import { TargetProgress } from './target-progress';
 import { MappedRanges, sizeMismatch } from './mapped-ranges';
 import { TargetWriter } from './target-writer';
 import { verifyMappedRanges } from './verify-mapped';
-import { type ImageDigests, verifyTarget } from './verify-target';
+import { verifyTarget } from './verify-target';
 import { writeError } from './write-errors';
 import type { TargetResult, WriteImageOptions, WriteImageResult } from './write-types';
 
@@ -40,30 +40,30 @@ function live(lanes: readonly Lane[]): TargetWriter[] {
 
 interface Streamed {
   readonly sha256: string | undefined;
-  readonly digests: ImageDigests;
+  /** Image bytes read. */
+  readonly size: number;
   /** Chunk 0, held back to be written last. */
   readonly first: Chunk | undefined;
 }
 
 /**
- * Streams the image once into every live writer, hashing it on the way. Chunk 0 is kept aside for the caller; reading
- * stops early when every target has failed (no hash then). With a block map only its mapped extents of each chunk are
- * written, and an unmapped chunk goes nowhere. If the image fails (unreadable, or a range off its block map's checksum),
+ * Streams the image once into every live writer, hashing it on the way (on a worker thread: the only hash pass). A raw
+ * image is read straight into the pool's buffers; anything else is decoded into them. Chunk 0 is kept aside for the
+ * caller; reading stops early when every target has failed (no hash then). With a block map only its mapped extents
+ * of each chunk are written, and an unmapped chunk goes nowhere. If the image fails (unreadable, or a range off its block map's checksum),
  * chunks not yet started are dropped on every target before the error is thrown.
  */
 async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], pool: ChunkPool): Promise<Streamed> {
-  const ranges = options.bmap && new MappedRanges(options.bmap, options.source.path);
-  const hasher = new HashingStream();
-  const input = options.source.createReadStream(options.signal);
-  input.on('error', (err) => hasher.destroy(err));
-  input.pipe(hasher);
-  const chunks: Buffer[] = [];
+  const { source, signal } = options;
+  const ranges = options.bmap && new MappedRanges(options.bmap, source.path);
+  const hasher = new BatchHasher();
+  // 'none': the file's own bytes are the image.
+  const input = source.compression === 'none' ? undefined : source.createReadStream(signal);
   let size = 0;
   let first: Chunk | undefined;
   let complete = true;
   try {
-    for await (const whole of alignedChunks(hasher, pool)) {
-      chunks.push(whole.digest);
+    for await (const whole of input ? alignedChunks(input, pool) : fileChunks(source.path, pool, signal)) {
       size += whole.length;
       const writers = live(lanes);
       if (writers.length === 0) {
@@ -72,13 +72,13 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
         break;
       }
       let chunk = whole;
-      if (ranges) {
-        try {
-          chunk = { ...whole, extents: ranges.take(whole.offset, whole.buffer.subarray(0, whole.length)) };
-        } catch (err) {
-          whole.share(0);
-          throw err;
-        }
+      try {
+        const bytes = whole.buffer.subarray(0, whole.length);
+        await hasher.update(bytes);
+        if (ranges) chunk = { ...whole, extents: ranges.take(whole.offset, bytes) };
+      } catch (err) {
+        whole.share(0);
+        throw err;
       }
       if (chunk.index === 0) {
         first = chunk;
@@ -92,14 +92,15 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
       for (const writer of writers) writer.submit(chunk);
     }
     if (ranges && complete) ranges.finish(size);
+    return { sha256: complete ? await hasher.finish() : undefined, size, first };
   } catch (err) {
     first?.share(0);
     for (const lane of lanes) lane.writer?.abandon();
     throw err;
   } finally {
-    input.destroy();
+    input?.destroy();
+    hasher.close();
   }
-  return { sha256: complete ? hasher.digest() : undefined, digests: { size, chunks }, first };
 }
 
 /**
@@ -120,7 +121,7 @@ async function finishWrites(lanes: readonly Lane[], streamed: Streamed | undefin
       if (!writer || !prepared) return;
       const { handle, kind } = prepared.opened;
       try {
-        if (streamed && writer.alive && kind === 'file') await handle.truncate(streamed.digests.size);
+        if (streamed && writer.alive && kind === 'file') await handle.truncate(streamed.size);
         if (streamed && writer.alive) await handle.sync();
       } catch (err) {
         writer.fail(writeError(lane.path, undefined, err));
@@ -131,19 +132,20 @@ async function finishWrites(lanes: readonly Lane[], streamed: Streamed | undefin
   );
 }
 
-/** Calls the afterWrite hook and, when `verify`, reads the target back and compares. */
-async function verifyLane(lane: Lane, options: WriteImageOptions, digests: ImageDigests): Promise<void> {
+/** Calls the afterWrite hook and, when `verify`, reads the target back (with buffers from `pool`) and compares. */
+async function verifyLane(lane: Lane, options: WriteImageOptions, streamed: Streamed, pool: ChunkPool): Promise<void> {
   const kind = lane.prepared?.opened.kind;
-  if (kind === undefined || failureOf(lane)) return;
+  const { size, sha256 } = streamed;
+  if (kind === undefined || sha256 === undefined || failureOf(lane)) return;
   try {
     await options.hooks?.afterWrite?.(lane.path);
     if (options.verify === false) return;
     const { source, bmap, signal } = options;
     const onVerified = (n: number): void => lane.progress.add(n);
-    lane.progress.enter('verifying', bmap ? mappedSize(bmap) : digests.size);
+    lane.progress.enter('verifying', bmap ? mappedSize(bmap) : size);
     const note = bmap
       ? await verifyMappedRanges(lane.path, kind, { source, bmap, signal, onVerified })
-      : await verifyTarget(lane.path, kind, { source, digests, signal, onVerified });
+      : await verifyTarget(lane.path, kind, { source, image: { size, sha256 }, pool, signal, onVerified });
     if (note !== undefined && !lane.notes.includes(note)) lane.notes.push(note);
     lane.verified = true;
   } catch (err) {
@@ -195,7 +197,8 @@ async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions):
  * Writes one image to many targets at once: one reader (hashing the image with SHA-256 on a worker as it goes) feeds
  * every target up to `maxInFlight` writes deep, through a small pool of aligned buffers, so memory stays bounded
  * whatever the image size. The first chunk (4 MiB) is written last, so no OS automounts a half-written disk. Each target
- * is fsynced and, by default, read back and compared. With a `bmap` only its mapped ranges are written and read back,
+ * is fsynced and, by default, read back and compared (the SHA-256 of what it holds against the image's, both on worker
+ * threads; only on a mismatch are the bytes compared, to name the first bad one). With a `bmap` only its mapped ranges are written and read back,
  * each range checked against the bmap's checksum as it streams; a bmap for an image of another size is refused before
  * any target is opened (or, when the size is known only by reading, before chunk 0 is written). A failing target is recorded in its result and dropped; the
  * others carry on. Throws only for trouble with the image itself (unreadable, corrupt, ERR_ABORTED), after closing
@@ -212,18 +215,19 @@ export async function writeImage(options: WriteImageOptions): Promise<WriteImage
   }));
   try {
     await prepareLanes(lanes, options);
-    // chunk 0 aside + maxInFlight being written + one being filled + slack for targets at different points.
-    const pool = new ChunkPool((options.maxInFlight ?? 4) + 4);
+    // chunk 0 aside + maxInFlight being written + one being filled (+ slack for several targets at different points);
+    // the read-back reuses these buffers.
+    const pool = new ChunkPool((options.maxInFlight ?? 4) + 2 + (lanes.length > 1 ? 2 : 0));
     let streamed: Streamed | undefined;
     try {
       streamed = await streamImage(options, lanes, pool);
     } finally {
       await finishWrites(lanes, streamed);
     }
-    const digests = streamed.digests;
-    await Promise.all(lanes.map((lane) => verifyLane(lane, options, digests)));
+    const written = streamed;
+    await Promise.all(lanes.map((lane) => verifyLane(lane, options, written, pool)));
     for (const lane of lanes) if (!failureOf(lane)) lane.progress.enter('done');
-    return { sha256: streamed.sha256, size: digests.size, targets: lanes.map(resultOf) };
+    return { sha256: streamed.sha256, size: streamed.size, targets: lanes.map(resultOf) };
   } finally {
     await Promise.all(lanes.map((l) => l.prepared?.unmounted.release()));
   }

@@ -51,7 +51,10 @@ export interface TargetError {
   readonly code: MaculaErrorCode;
   readonly message: string;
   readonly offset?: number;
-  /** For a verification mismatch: SHA-256 of the chunk in the image and on the target. */
+  /**
+   * For a verification mismatch: SHA-256 of the image and of the target's first image-size bytes (with a block map: the
+   * bad range's checksum in the bmap and on the target).
+   */
   readonly expected?: string;
   readonly actual?: string;
 }
