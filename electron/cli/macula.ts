@@ -6,6 +6,7 @@ import { downloadCommand } from './commands/download';
 import { drivesCommand } from './commands/drives';
 import { inspectCommand } from './commands/inspect';
 import { verifyCommand } from './commands/verify';
+import { seedCommand } from './commands/seed';
 import { flashCommand } from './commands/flash';
 import { writeCommand } from './commands/write';
 import { EXIT, exitCodeFor } from './exit-codes';
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   drives: drivesCommand,
   flash: flashCommand,
   write: writeCommand,
+  seed: seedCommand,
 };
 
 function helpText(): string {
@@ -31,7 +33,7 @@ function helpText(): string {
     ...lines,
     '',
     'Exit codes: 0 ok, 1 internal error, 2 usage error, 3 verification failed (hash or signature),',
-    '            4 I/O or network error, 5 invalid input (catalog, archive or image format),',
+    '            4 I/O or network error, 5 invalid input (catalog, archive, image format, seed or bmap),',
     '            6 target refused (system drive, drive holding the image or the app, too small, read-only, missing),',
     '            7 write failed (no space, device failing, read-back mismatch, unmount failed).',
   ].join('\n');
