@@ -30,6 +30,9 @@ export const ERROR_CODES = {
     'ERR_ARCHIVE_UNSUPPORTED',
     'ERR_BMAP_MALFORMED',
     'ERR_SEED_INVALID',
+    // The image's partition table cannot take the state partition: damaged, absent, or all four MBR slots in use.
+    'ERR_PARTITION_TABLE_INVALID',
+    'ERR_PARTITION_TABLE_FULL',
   ],
   io: [
     'ERR_IO',
@@ -48,6 +51,8 @@ export const ERROR_CODES = {
     'ERR_TARGET_APP_DRIVE',
     'ERR_TARGET_TOO_SMALL',
     'ERR_TARGET_READ_ONLY',
+    // Less free space after the image than the state partition needs; the image itself is still written intact.
+    'ERR_NO_ROOM_FOR_STATE',
   ],
   // Writing an image to a drive: the target ran out of room, failed, refused access, or read back different bytes.
   write: [
