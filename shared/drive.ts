@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatBytes } from './format-bytes';
 import { assertNever } from './errors';
 
 /**
@@ -71,18 +72,8 @@ export interface DriveVerdict {
   readonly warnings: Warning[];
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 67108864 → "64 MiB", 1610612736 → "1.5 GiB" (binary units, as lsblk and the CLI print them). */
-export function formatSize(bytes: number): string {
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${UNITS[u]}`;
-}
+/** Sizes as the CLI and UI print them. */
+export const formatSize = formatBytes;
 
 /** 256e9 → "256 GB" (decimal, as drives are sold). */
 function formatSoldSize(bytes: number): string {

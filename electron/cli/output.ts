@@ -1,3 +1,4 @@
+import { formatBytes } from '../../shared/format-bytes';
 import type { ByteProgress } from '../../shared/progress';
 
 /** How a command reports: human lines and a progress bar on a TTY, or one JSON object per line for scripts. */
@@ -13,18 +14,7 @@ export interface Output {
   error(code: string, message: string, fields?: Record<string, unknown>): void;
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 1536 → "1.5 KiB". */
-export function formatBytes(n: number): string {
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${UNITS[u]}`;
-}
+export { formatBytes };
 
 function formatEta(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return '--:--';
