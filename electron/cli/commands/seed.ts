@@ -4,6 +4,10 @@ import { MESH_ROLES, type MeshRole, type Seed, maskSecrets, seedWarnings, valida
 import { parseSeedYaml, seedToYaml } from '../../../shared/seed-yaml';
 import type { Args, OptionSpec } from '../args';
 import type { Command } from '../command';
+import type { Output } from '../output';
+import { findStatePartition } from '../../engine/seed/find-state-partition';
+import { readStateConfig } from '../../engine/seed/read-state';
+import { STATE_LABEL } from '../../engine/seed/state-filesystem';
 
 /** Seed files are small: write_files may hold 4 MiB in all. */
 const MAX_SEED_FILE_BYTES = 8 * 1024 * 1024;
@@ -103,13 +107,29 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
-/** `macula seed check FILE`: validates a seed file and shows it with its secrets masked. */
+/** `macula seed show DEV`: the seed on a flashed target's MACULAOS_STATE partition, secrets masked, nothing mounted. */
+async function showSeed(device: string, out: Output): Promise<void> {
+  const partition = await findStatePartition(device);
+  const state = await readStateConfig({ path: device, offset: partition.offset });
+  const seed = parseSeedYaml(state.text, `${device} partition ${partition.index}`);
+  const masked = maskSecrets(seed);
+  const file = { mode: `0${state.mode.toString(8)}`, uid: state.uid, gid: state.gid, growpart: state.growpart, uuid: state.uuid };
+  out.event(
+    'seed',
+    { device, partition: partition.index, offset: partition.offset, ...file, seed: masked },
+    `${device}: ${STATE_LABEL} on partition ${partition.index} (UUID ${state.uuid}); config.yaml mode ${file.mode}, ` +
+      `owner ${state.uid}:${state.gid}${state.growpart ? ', grows on first boot' : ''} (secrets masked)\n${seedToYaml(masked).trimEnd()}`,
+  );
+}
+
+/** `macula seed check FILE` / `macula seed show DEV`: validate a seed file, or read one back from a target. */
 export const seedCommand: Command = {
-  usage: 'macula seed check FILE [--json]',
-  summary: 'validate a seed (cloud-config) file and show it with secrets masked, plus warnings',
+  usage: 'macula seed check FILE [--json] | macula seed show DEV [--json]',
+  summary: 'validate a seed (cloud-config) file, or show the seed on a flashed target; secrets masked',
   options: {},
   async run({ args, out }) {
-    const sub = args.positional(0, 'a seed subcommand (check)');
+    const sub = args.positional(0, 'a seed subcommand (check, show)');
+    if (sub === 'show') return showSeed(args.positional(1, 'DEV'), out);
     if (sub !== 'check') throw new MaculaError('ERR_USAGE', `unknown seed subcommand "${sub}"\nusage: ${seedCommand.usage}`);
     const path = args.positional(1, 'FILE');
     const size = (await stat(path)).size;
