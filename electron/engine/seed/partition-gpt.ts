@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import GPT from 'gpt';
 import { MaculaError } from '../../../shared/errors';
-import { type BytePatch, mergePatches, placeStatePartition, type StatePartitionPlan } from './partition-layout';
-import { isFreeMbrEntry, MBR_MAX_SECTORS, MBR_TYPE_GPT_PROTECTIVE, type MbrEntry, resizeMbrEntry } from './partition-mbr';
+import { type BytePatch, mergePatches, placeStatePartition, type StatePartitionPlan, type TablePlanInput } from './partition-layout';
+import { isFreeMbrEntry, MBR_MAX_SECTORS, MBR_TYPE_GPT_PROTECTIVE, resizeMbrEntry } from './partition-mbr';
 
 /**
  * Adds the state partition to a GPT image (UEFI 2.10 §5.3): one entry in the first empty slot, the primary header's
@@ -26,14 +26,8 @@ const HEADER_MIN_SIZE = 92;
 const HEADER_CRC_OFFSET = 16;
 const ENTRY_NAME_CHARS = 36;
 
-export interface GptPlanInput {
+export interface GptPlanInput extends TablePlanInput {
   readonly head: Buffer;
-  readonly mbrSector: Buffer;
-  readonly mbr: readonly MbrEntry[];
-  readonly imageSize: number;
-  readonly targetSize: number;
-  readonly sectorSize: number;
-  readonly neededSize: number;
   readonly name: string;
   readonly partitionGuid?: string;
 }

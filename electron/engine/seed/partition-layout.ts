@@ -1,3 +1,4 @@
+import type { MbrEntry } from './partition-mbr';
 import { MaculaError } from '../../../shared/errors';
 
 /**
@@ -34,6 +35,16 @@ export interface StatePartitionPlan {
 }
 
 /** What the planners need besides the table itself. */
+/** What planning either table kind starts from: the image's MBR sector, its entries, and the sizes involved. */
+export interface TablePlanInput {
+  readonly mbrSector: Buffer;
+  readonly mbr: readonly MbrEntry[];
+  readonly imageSize: number;
+  readonly targetSize: number;
+  readonly sectorSize: number;
+  readonly neededSize: number;
+}
+
 export interface PlacementInput {
   readonly imageSize: number;
   readonly targetSize: number;

@@ -7,6 +7,7 @@ import {
   placeStatePartition,
   STATE_PARTITION_NAME,
   type StatePartitionPlan,
+  type TablePlanInput,
 } from './partition-layout';
 import {
   describeMbrTypes,
@@ -15,7 +16,6 @@ import {
   MBR_MAX_SECTORS,
   MBR_TYPE_GPT_PROTECTIVE,
   MBR_TYPE_LINUX,
-  type MbrEntry,
   readMbr,
   writeMbrEntry,
 } from './partition-mbr';
@@ -90,13 +90,7 @@ export function planStatePartition(options: StatePartitionOptions): StatePartiti
   return plan;
 }
 
-interface MbrPlanInput {
-  readonly mbrSector: Buffer;
-  readonly mbr: readonly MbrEntry[];
-  readonly imageSize: number;
-  readonly targetSize: number;
-  readonly sectorSize: number;
-  readonly neededSize: number;
+interface MbrPlanInput extends TablePlanInput {
   readonly stateImageSize: number;
 }
 
