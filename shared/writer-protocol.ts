@@ -8,6 +8,9 @@ import { z } from 'zod';
 
 export const WRITER_PROTOCOL_VERSION = 1;
 
+/** Largest seed text accepted over the protocol (the seed schema itself caps files at 4 MiB in all). */
+const MAX_SEED_TEXT = 8 * 1024 * 1024;
+
 const path = z.string().min(1).max(4096);
 const byteCount = z.number().int().nonnegative();
 
@@ -21,6 +24,11 @@ export const writerRequestSchema = z.discriminatedUnion('kind', [
     verify: z.boolean(),
     /** A .bmap file: write (and read back) only the blocks it maps; the writer parses and checks it itself. */
     bmap: path.optional(),
+    /**
+     * Seeding: the cloud-config (YAML text) for each target, in `targets` order, each target its own. The writer parses
+     * and validates each again and puts it in a new MACULAOS_STATE partition after the image. Holds secrets: never logged.
+     */
+    seeds: z.array(z.string().max(MAX_SEED_TEXT)).min(1).max(32).optional(),
   }),
   z.strictObject({ kind: z.literal('cancel') }),
 ]);
@@ -35,8 +43,17 @@ export const targetErrorSchema = z.strictObject({
   actual: z.string().optional(),
 });
 
+/** The MACULAOS_STATE partition a seeded target got. */
+export const stateResultSchema = z.strictObject({
+  table: z.enum(['mbr', 'gpt']),
+  partition: z.number().int().positive(),
+  offset: byteCount,
+  size: byteCount,
+  uuid: z.uuid(),
+});
+
 export const targetResultSchema = z.discriminatedUnion('ok', [
-  z.strictObject({ path, ok: z.literal(true), verified: z.boolean(), notes: z.array(z.string()) }),
+  z.strictObject({ path, ok: z.literal(true), verified: z.boolean(), notes: z.array(z.string()), state: stateResultSchema.optional() }),
   z.strictObject({ path, ok: z.literal(false), error: targetErrorSchema, notes: z.array(z.string()) }),
 ]);
 

@@ -15,6 +15,8 @@ import { ACQUIRE_OPTIONS, ACQUIRE_USAGE, acquireFromArgs, isRemoteImage } from '
 import type { Command, CommandContext } from '../command';
 import { elevatedWriterCommand, isPrivileged } from '../elevation';
 import { formatBytes } from '../output';
+import { FLASH_SEED_OPTIONS, FLASH_SEED_USAGE, chooseSeeds } from '../flash-seeds';
+import { STATE_LABEL } from '../../engine/seed/state-filesystem';
 
 /** Asks on the terminal; anything but "yes" declines. */
 async function confirm(question: string): Promise<boolean> {
@@ -51,10 +53,11 @@ async function chooseBmap({ args, out }: CommandContext, image: string, source: 
 
 /** `macula flash`: write an image to one or more drives at once, then read each back to verify it. */
 export const flashCommand: Command = {
-  usage: `macula flash IMAGE|ENTRY|URL --to DEV [--to DEV …] [--bmap FILE | --no-bmap] [--no-verify] [--no-eject] [--yes] [--json] ${ACQUIRE_USAGE}`,
-  summary: 'write an image (compressed or not) to drives, checked first, read back and compared after',
+  usage: `macula flash IMAGE|ENTRY|URL --to DEV [--to DEV …] ${FLASH_SEED_USAGE} [--bmap FILE | --no-bmap] [--no-verify] [--no-eject] [--yes] [--json] ${ACQUIRE_USAGE}`,
+  summary: 'write an image (compressed or not) to drives, seeded if asked, checked first, read back and compared after',
   options: {
     ...ACQUIRE_OPTIONS,
+    ...FLASH_SEED_OPTIONS,
     to: { type: 'string', multiple: true },
     bmap: { type: 'string' },
     'no-bmap': { type: 'boolean' },
@@ -68,6 +71,9 @@ export const flashCommand: Command = {
     const targets = args.strings('to');
     if (targets.length === 0) throw new MaculaError('ERR_USAGE', `give at least one --to DEV\nusage: ${flashCommand.usage}`);
     if (new Set(targets).size !== targets.length) throw new MaculaError('ERR_USAGE', 'the same target is given twice');
+    // The seeds are checked before anything is downloaded, asked or written.
+    const seeds = await chooseSeeds(args, targets, out);
+    const stateConfigs = seeds?.map((s) => s.yaml);
     // A catalog entry or URL is fetched and verified first, exactly as `macula download` does; its bmap lands beside it.
     const image = isRemoteImage(given, existsSync(given)) ? (await acquireFromArgs(given, args, out, signal)).image.path : given;
     const source = await openImage(image);
@@ -106,13 +112,16 @@ export const flashCommand: Command = {
           signal,
           onProgress,
           bmap: sparse?.bmap,
+          ...(stateConfigs ? { stateConfigs } : {}),
           preflight: async (target, size) => void (await assertWritable(target, { imagePath: image, ...(size !== undefined ? { imageSize: size } : {}) })),
         }).then((r) => ({ kind: 'result' as const, size: r.size, ...(r.sha256 ? { sha256: r.sha256 } : {}), targets: r.targets.map((t) => ({ ...t, notes: [...t.notes] })) }))
-      : await runWriter({ command: elevatedWriterCommand(), image, targets, verify, signal, onProgress, bmap: sparse?.path });
+      : await runWriter({ command: elevatedWriterCommand(), image, targets, verify, signal, onProgress, bmap: sparse?.path, seeds: stateConfigs });
     out.endProgress();
 
-    for (const t of result.targets) {
-      if (t.ok) out.event('target', { ...t }, `OK ${t.path}: written${t.verified ? ' and verified' : ' (not verified)'}${t.notes.length ? ` (${t.notes.join('; ')})` : ''}`);
+    for (const [i, t] of result.targets.entries()) {
+      const seed = seeds?.[i] && { hostname: seeds[i].hostname ?? null, nodeId: seeds[i].nodeId };
+      const seeded = t.ok && t.state && seed ? `; seeded${seed.hostname ? ` ${seed.hostname}` : ''} (node ${seed.nodeId}) in ${STATE_LABEL}, partition ${t.state.partition}` : '';
+      if (t.ok) out.event('target', { ...t, ...(seed ? { seed } : {}) }, `OK ${t.path}: written${t.verified ? ' and verified' : ' (not verified)'}${seeded}${t.notes.length ? ` (${t.notes.join('; ')})` : ''}`);
       else out.event('target', { ...t }, `FAILED ${t.path}: ${t.error.message}`);
     }
     // Removable drives that were written (and verified, unless --no-verify) are ejected, ready to pull.

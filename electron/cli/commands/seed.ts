@@ -107,6 +107,17 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
+/** A seed file (YAML cloud-config; the hostname may be a batch template), size-checked, parsed and validated. */
+export async function readSeedFile(path: string): Promise<Seed> {
+  const size = (await stat(path).catch((e: unknown) => {
+    throw new MaculaError('ERR_IO', `cannot read seed ${path}: ${(e as Error).message}`, { path }, { cause: e });
+  })).size;
+  if (size > MAX_SEED_FILE_BYTES) {
+    throw new MaculaError('ERR_SEED_INVALID', `seed ${path} is ${size} bytes: too large for a seed file`, { path, actual: size });
+  }
+  return parseSeedYaml(await readFile(path, 'utf8'), path, { templates: true });
+}
+
 /** `macula seed show DEV`: the seed on a flashed target's MACULAOS_STATE partition, secrets masked, nothing mounted. */
 async function showSeed(device: string, out: Output): Promise<void> {
   const partition = await findStatePartition(device);
@@ -132,11 +143,7 @@ export const seedCommand: Command = {
     if (sub === 'show') return showSeed(args.positional(1, 'DEV'), out);
     if (sub !== 'check') throw new MaculaError('ERR_USAGE', `unknown seed subcommand "${sub}"\nusage: ${seedCommand.usage}`);
     const path = args.positional(1, 'FILE');
-    const size = (await stat(path)).size;
-    if (size > MAX_SEED_FILE_BYTES) {
-      throw new MaculaError('ERR_SEED_INVALID', `seed ${path} is ${size} bytes: too large for a seed file`, { path, actual: size });
-    }
-    const seed = parseSeedYaml(await readFile(path, 'utf8'), path, { templates: true });
+    const seed = await readSeedFile(path);
     const masked = maskSecrets(seed);
     const warnings = seedWarnings(seed);
     out.event('seed', { path, valid: true, seed: masked, warnings }, `${path}: valid seed (secrets masked)\n${seedToYaml(masked).trimEnd()}`);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 const run = promisify(execFile);
 
 /** Columns asked of lsblk; MOUNTPOINTS (plural: every mount of a device) needs util-linux ≥ 2.37. */
-const COLUMNS = 'NAME,PATH,SIZE,RO,RM,TYPE,MOUNTPOINTS,MODEL,TRAN,PKNAME';
+const COLUMNS = 'NAME,PATH,SIZE,RO,RM,TYPE,MOUNTPOINTS,MODEL,SERIAL,TRAN,PKNAME';
 
 // util-linux before 2.33 printed every JSON value as a string ("1", "0", "512"); accept both shapes.
 const flag = z.union([z.boolean(), z.string().transform((s) => s === '1' || s === 'true')]).nullable();
@@ -22,6 +22,7 @@ export interface LsblkDevice {
   readonly type: string;
   readonly mountpoints: (string | null)[];
   readonly model?: string | null | undefined;
+  readonly serial?: string | null | undefined;
   readonly tran?: string | null | undefined;
   readonly pkname?: string | null | undefined;
   readonly children?: LsblkDevice[] | undefined;
@@ -37,6 +38,7 @@ const deviceSchema: z.ZodType<LsblkDevice> = z.lazy(() =>
     type: z.string(),
     mountpoints: z.array(z.string().nullable()).default([]),
     model: z.string().nullable().optional(),
+    serial: z.string().nullable().optional(),
     tran: z.string().nullable().optional(),
     pkname: z.string().nullable().optional(),
     children: z.array(deviceSchema).optional(),
@@ -70,4 +72,10 @@ export async function loopReadOnly(devicePath: string): Promise<boolean | undefi
   } catch {
     return undefined;
   }
+}
+
+/** The drive's serial number as lsblk reports it (USB sticks and SD readers usually have one; loop devices never). */
+export async function driveSerial(devicePath: string): Promise<string | undefined> {
+  const serial = (await lsblk(devicePath))?.serial?.trim();
+  return serial === undefined || serial === '' ? undefined : serial;
 }

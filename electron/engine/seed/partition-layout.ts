@@ -73,7 +73,7 @@ export function placeStatePartition(input: PlacementInput): { firstLba: number; 
       'ERR_NO_ROOM_FOR_STATE',
       `no room for the MACULAOS_STATE partition: the image and its partitions end at byte ${used}, leaving ` +
         `${formatMiB(free)} from the next 1 MiB boundary (${start}) to the end of the ${formatMiB(input.targetSize)} ` +
-        `target, and the partition needs ${formatMiB(input.neededSize)}; the image itself can still be written`,
+        `target, and the partition needs ${formatMiB(input.neededSize)}`,
       { expected: input.neededSize, actual: free, offset: start },
     );
   }

@@ -1,10 +1,11 @@
-import { MaculaError } from '../../../shared/errors';
+import { MaculaError, isMaculaError } from '../../../shared/errors';
 import { planGptStatePartition } from './partition-gpt';
 import {
   type BytePatch,
   DEFAULT_STATE_MIN_SIZE,
   MiB,
   placeStatePartition,
+  STATE_PARTITION_ALIGNMENT,
   STATE_PARTITION_NAME,
   type StatePartitionPlan,
   type TablePlanInput,
@@ -90,6 +91,9 @@ export function planStatePartition(options: StatePartitionOptions): StatePartiti
   return plan;
 }
 
+/** Bytes a standard backup GPT takes at a disk's end: 128 entries of 128 bytes, then the header sector. */
+const GPT_BACKUP_BYTES = 128 * 128 + 512;
+
 interface MbrPlanInput extends TablePlanInput {
   readonly stateImageSize: number;
 }
@@ -102,12 +106,26 @@ function planMbrStatePartition(input: MbrPlanInput): StatePartitionPlan {
   const ss = input.sectorSize;
   const used = input.mbr.filter((e) => !isFreeMbrEntry(e));
   const targetSectors = Math.floor(input.targetSize / ss);
-  const { firstLba, sectors } = placeStatePartition({
-    ...input,
-    occupiedEndLba: Math.max(1, ...used.map((e) => e.firstLba + e.sectors)),
-    lastUsableLba: targetSectors - 1,
-    maxSectors: MBR_MAX_SECTORS,
-  });
+  const place = (lastUsableLba: number): { firstLba: number; sectors: number } =>
+    placeStatePartition({
+      ...input,
+      occupiedEndLba: Math.max(1, ...used.map((e) => e.firstLba + e.sectors)),
+      lastUsableLba,
+      maxSectors: MBR_MAX_SECTORS,
+    });
+  // The partition ends on the last 1 MiB boundary that leaves room for a backup GPT, as gdisk wants of an MBR disk it
+  // could convert (`sgdisk -v` flags a last partition over those sectors); on a target with just the minimum free it
+  // runs to the end instead. The node grows it on first boot either way.
+  const alignSectors = STATE_PARTITION_ALIGNMENT / ss;
+  const reservedEnd = Math.floor((targetSectors - Math.ceil(GPT_BACKUP_BYTES / ss)) / alignSectors) * alignSectors - 1;
+  let placed: { firstLba: number; sectors: number };
+  try {
+    placed = place(reservedEnd);
+  } catch (err) {
+    if (!isMaculaError(err, 'ERR_NO_ROOM_FOR_STATE')) throw err;
+    placed = place(targetSectors - 1);
+  }
+  const { firstLba, sectors } = placed;
   const slot = input.mbr.find(isFreeMbrEntry)?.slot;
   if (slot === undefined) {
     const extended = used.some(isExtendedMbrEntry) ? ' (one is an extended partition)' : '';
@@ -126,7 +144,7 @@ function planMbrStatePartition(input: MbrPlanInput): StatePartitionPlan {
   // A stick that once held a GPT keeps its backup header in its last sector; on an MBR disk gdisk/parted would still
   // find it. Zero it when it lies past the state filesystem (inside the new partition's still unused space).
   const lastSector = (targetSectors - 1) * ss;
-  if (lastSector >= firstLba * ss + input.stateImageSize && firstLba + sectors === targetSectors) {
+  if (lastSector >= firstLba * ss + input.stateImageSize) {
     patches.push({ offset: lastSector, bytes: Buffer.alloc(ss) });
   }
   return { table: 'mbr', partitionNumber: slot + 1, offset: firstLba * ss, size: sectors * ss, patches };

@@ -8,8 +8,9 @@ export const CHUNK = 4 << 20;
 
 /** A slice of the image in an aligned buffer, shared by every target and given back to its pool by the last one. */
 export interface Chunk {
+  /** Position in the image's sequence of chunks; -1 for bytes that are not the image's (see extraChunk). */
   readonly index: number;
-  /** Byte offset of the chunk in the image. */
+  /** Byte offset of the chunk on the target (for image chunks: index × CHUNK). */
   readonly offset: number;
   /** CHUNK bytes, aligned; zero past `length`, so a write padded to whole sectors writes zeros. */
   readonly buffer: Buffer;
@@ -17,6 +18,8 @@ export interface Chunk {
   readonly length: number;
   /** The parts to write (a sparse write with a block map), relative to `offset`, aligned; absent: the whole chunk. */
   readonly extents?: readonly Extent[];
+  /** Bytes that are not the image's (the state filesystem, table sectors): written, not counted as image progress. */
+  readonly extra?: boolean;
   /** Hands the chunk to `holders` users; the buffer returns to the pool after as many `release` calls (now, if 0). */
   share(holders: number): void;
   release(): void;
@@ -64,12 +67,13 @@ function roundUp(n: number, multiple: number): number {
   return Math.ceil(n / multiple) * multiple;
 }
 
-function makeChunk(pool: ChunkPool, index: number, buffer: Buffer, length: number): Chunk {
+function makeChunk(pool: ChunkPool, index: number, buffer: Buffer, length: number, offset = index * CHUNK): Chunk {
   if (length < CHUNK) buffer.fill(0, length);
   let holders = 0;
   const chunk: Chunk = {
     index,
-    offset: index * CHUNK,
+    offset,
+    ...(index < 0 ? { extra: true } : {}),
     buffer,
     length,
     share(n) {
@@ -81,6 +85,46 @@ function makeChunk(pool: ChunkPool, index: number, buffer: Buffer, length: numbe
     },
   };
   return chunk;
+}
+
+/**
+ * Bytes that are not part of the image, for one target: `fill` puts up to CHUNK bytes into a buffer from `pool` and
+ * says how many; they go to the target at `offset` (aligned to its sector size). Shared with one holder.
+ */
+export async function extraChunk(pool: ChunkPool, offset: number, fill: (buffer: Buffer) => number): Promise<Chunk> {
+  const buffer = await pool.acquire();
+  let length: number;
+  try {
+    length = fill(buffer);
+  } catch (err) {
+    pool.release(buffer);
+    throw err;
+  }
+  if (length <= 0 || length > CHUNK) {
+    pool.release(buffer);
+    throw new RangeError(`an extra chunk holds 1 to ${CHUNK} bytes, not ${length}`);
+  }
+  const chunk = makeChunk(pool, -1, buffer, length, offset);
+  chunk.share(1);
+  return chunk;
+}
+
+/**
+ * A copy of image chunk `chunk` for one target, in a buffer from `pool`, changed by `edit` (a target's own partition
+ * table sectors). Written whole, even in a sparse write: an edited sector may lie outside the mapped extents.
+ */
+export async function editedCopy(pool: ChunkPool, chunk: Chunk, edit: (buffer: Buffer) => void): Promise<Chunk> {
+  const buffer = await pool.acquire();
+  chunk.buffer.copy(buffer, 0, 0, chunk.length);
+  try {
+    edit(buffer.subarray(0, chunk.length));
+  } catch (err) {
+    pool.release(buffer);
+    throw err;
+  }
+  const copy = makeChunk(pool, chunk.index, buffer, chunk.length, chunk.offset);
+  copy.share(1);
+  return copy;
 }
 
 /**

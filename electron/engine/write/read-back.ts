@@ -1,4 +1,5 @@
 import { CHUNK, type ChunkPool, paddedLength } from './aligned-chunks';
+import { ALIGNMENT } from './direct-io';
 import type { OpenedTarget } from './open-target';
 import { readBackError } from './write-errors';
 
@@ -16,6 +17,29 @@ async function readFully(target: OpenedTarget, buffer: Buffer, want: number, pos
     got += bytesRead;
   }
   return got;
+}
+
+/**
+ * Reads bytes [position, position + length) of the target into `buffer` (CHUNK bytes, aligned), as one transfer
+ * widened to ALIGNMENT on both sides, and returns just those bytes (fewer at the end of the target). `length` must
+ * leave room for the widening: at most CHUNK - ALIGNMENT past an unaligned `position`.
+ */
+export async function readSpan(target: OpenedTarget, buffer: Buffer, position: number, length: number): Promise<Buffer> {
+  const from = Math.floor(position / ALIGNMENT) * ALIGNMENT;
+  const want = paddedLength(position + length - from, Math.max(ALIGNMENT, target.sectorSize));
+  let got = 0;
+  while (got < want) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await target.handle.read(buffer, got, want - got, from + got));
+    } catch (err) {
+      throw readBackError(target.path, from + got, err);
+    }
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  const skip = position - from;
+  return buffer.subarray(skip, Math.max(skip, Math.min(got, skip + length)));
 }
 
 /** A read started ahead of the caller. */

@@ -7,7 +7,7 @@ import { RETRY_DELAYS_MS, isTransient, writeError } from './write-errors';
 export interface TargetWriterOptions {
   /** Writes in flight at once on this target. */
   readonly maxInFlight: number;
-  /** Called with the image bytes of each chunk once it is written. */
+  /** Called with the image bytes of each chunk once it is written (extra chunks are not counted). */
   readonly onWritten: (bytes: number) => void;
   /** Debug/test hook: every write as it starts (offset, padded length). */
   readonly onWrite?: ((offset: number, length: number) => void) | undefined;
@@ -87,7 +87,7 @@ export class TargetWriter {
     for (const extent of chunk.index === 0 ? [...extents].reverse() : extents) {
       if (!(await this.writeExtent(chunk, extent.start, extent.length))) return;
     }
-    this.options.onWritten(extents.reduce((sum, e) => sum + e.length, 0));
+    if (!chunk.extra) this.options.onWritten(extents.reduce((sum, e) => sum + e.length, 0));
   }
 
   /** Writes `length` bytes from `start` in the chunk, padded to whole sectors; false once the target has failed. */

@@ -2,10 +2,13 @@ import { createHash } from 'node:crypto';
 import { type Bmap, type BmapRange, describeRange, rangeSpan } from '../../../shared/bmap';
 import { MaculaError } from '../../../shared/errors';
 import type { ImageSource } from '../source/image-source';
-import { CHUNK, paddedLength } from './aligned-chunks';
+import type { BytePatch } from '../seed/partition-plan';
+import { CHUNK } from './aligned-chunks';
 import { ALIGNMENT, directIo } from './direct-io';
 import { type OpenedTarget, type TargetKind, openForRead } from './open-target';
-import { describeOffset, readBackError } from './write-errors';
+import { restoreOriginals } from './original-bytes';
+import { readSpan } from './read-back';
+import { describeOffset } from './write-errors';
 
 /** Inputs of one sparse read-back. */
 export interface VerifyMappedOptions {
@@ -15,29 +18,8 @@ export interface VerifyMappedOptions {
   readonly signal?: AbortSignal | undefined;
   /** Called with the image bytes of each piece read back. */
   readonly onVerified: (bytes: number) => void;
-}
-
-/**
- * Reads image bytes [position, position + length) of the target into `buffer` (CHUNK bytes, aligned), as one transfer
- * widened to ALIGNMENT on both sides, and returns just those bytes (fewer at the end of the target). `length` must
- * leave room for the widening: at most CHUNK - ALIGNMENT past an unaligned `position`.
- */
-async function readSpan(target: OpenedTarget, buffer: Buffer, position: number, length: number): Promise<Buffer> {
-  const from = Math.floor(position / ALIGNMENT) * ALIGNMENT;
-  const want = paddedLength(position + length - from, Math.max(ALIGNMENT, target.sectorSize));
-  let got = 0;
-  while (got < want) {
-    let bytesRead: number;
-    try {
-      ({ bytesRead } = await target.handle.read(buffer, got, want - got, from + got));
-    } catch (err) {
-      throw readBackError(target.path, from + got, err);
-    }
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  const skip = position - from;
-  return buffer.subarray(skip, Math.max(skip, Math.min(got, skip + length)));
+  /** A seeded target's table sectors: the image's bytes there, put back before comparing (see original-bytes.ts). */
+  readonly originals?: readonly BytePatch[] | undefined;
 }
 
 /** Pieces of [start, end) that each fit one readSpan: the first up to the next ALIGNMENT-aligned CHUNK window. */
@@ -62,6 +44,7 @@ async function firstDifferenceIn(target: OpenedTarget, buffer: Buffer, options: 
       const pieceEnd = position + piece.length;
       for (const { position: at, length } of pieces(Math.max(start, position), Math.min(end, pieceEnd))) {
         const actual = await readSpan(target, buffer, at, length);
+        restoreOriginals(actual, at, options.originals);
         for (let i = 0; i < length; i++) if (actual[i] !== piece[at - position + i]) return at + i;
       }
       if (pieceEnd >= end) return undefined;
@@ -81,6 +64,7 @@ async function verifyRange(target: OpenedTarget, buffer: Buffer, options: Verify
   for (const { position, length } of pieces(start, end)) {
     if (options.signal?.aborted) throw new MaculaError('ERR_ABORTED', `verifying ${target.path} was cancelled`, { path: target.path });
     const actual = await readSpan(target, buffer, position, length);
+    restoreOriginals(actual, position, options.originals);
     hash.update(actual);
     if (actual.length < length) {
       short = true;

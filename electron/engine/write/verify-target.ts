@@ -1,9 +1,11 @@
 import { MaculaError } from '../../../shared/errors';
 import { BatchHasher } from '../io/batch-hasher';
+import type { BytePatch } from '../seed/partition-plan';
 import type { ImageSource } from '../source/image-source';
 import type { ChunkPool } from './aligned-chunks';
 import { firstDifference } from './find-difference';
 import { type OpenedTarget, type TargetKind, openForRead } from './open-target';
+import { withOriginals } from './original-bytes';
 import { readWindows } from './read-back';
 import { describeOffset } from './write-errors';
 
@@ -22,6 +24,8 @@ export interface VerifyTargetOptions {
   readonly signal?: AbortSignal | undefined;
   /** Called with the image bytes of each chunk once it is read and handed to the hasher. */
   readonly onVerified: (bytes: number) => void;
+  /** A seeded target's table sectors: the image's bytes there, put back before hashing (see original-bytes.ts). */
+  readonly originals?: readonly BytePatch[] | undefined;
 }
 
 /** Reads in flight while the read-back is hashed; enough to keep the device busy while a chunk is copied out. */
@@ -35,7 +39,7 @@ async function mismatch(target: OpenedTarget, options: VerifyTargetOptions, actu
   const { path } = target;
   const { size, sha256: expected } = options.image;
   const image = options.source.createReadStream(options.signal) as AsyncIterable<Buffer>;
-  const offset = await firstDifference(image, readWindows(target, size, options.pool, 2));
+  const offset = await firstDifference(image, withOriginals(readWindows(target, size, options.pool, 2), options.originals));
   if (offset === undefined) {
     const message = `${path} read back with sha256 ${actual} instead of ${expected}, yet compared byte by byte it matches the image: the image or the target changed while it was checked`;
     return new MaculaError('ERR_VERIFY_MISMATCH', message, { path, expected, actual });
@@ -56,7 +60,7 @@ export async function verifyTarget(path: string, kind: TargetKind, options: Veri
   const hasher = new BatchHasher();
   try {
     let read = 0;
-    for await (const bytes of readWindows(target, options.image.size, options.pool, READ_DEPTH)) {
+    for await (const bytes of withOriginals(readWindows(target, options.image.size, options.pool, READ_DEPTH), options.originals)) {
       if (options.signal?.aborted) throw new MaculaError('ERR_ABORTED', `verifying ${path} was cancelled`, { path });
       await hasher.update(bytes);
       read += bytes.length;

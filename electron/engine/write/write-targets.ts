@@ -1,5 +1,7 @@
 import { mappedSize } from '../../../shared/bmap';
-import type { MaculaError } from '../../../shared/errors';
+import { MaculaError } from '../../../shared/errors';
+import { describeTarget } from '../drives/describe-target';
+import { type TargetState, prepareTargetState } from '../seed/target-state';
 import { BatchHasher } from '../io/batch-hasher';
 import { type Chunk, ChunkPool, alignedChunks, fileChunks } from './aligned-chunks';
 import { type PreparedTarget, asMaculaError, checkTarget, prepareTarget } from './prepare-target';
@@ -9,15 +11,23 @@ import { TargetWriter } from './target-writer';
 import { verifyMappedRanges } from './verify-mapped';
 import { verifyTarget } from './verify-target';
 import { writeError } from './write-errors';
-import type { TargetResult, WriteImageOptions, WriteImageResult } from './write-types';
+import { verifyState } from './verify-state';
+import { patchedHead, submitStateWrites } from './write-state';
+import type { StateResult, TargetResult, WriteImageOptions, WriteImageResult } from './write-types';
 
 /** One target through the whole write: its writer, its progress, what happened to it. */
 interface Lane {
   readonly path: string;
   readonly progress: TargetProgress;
   readonly notes: string[];
+  /** The seed for this target's MACULAOS_STATE, if it gets one. */
+  readonly stateConfig: string | undefined;
   prepared?: PreparedTarget;
   writer?: TargetWriter;
+  /** Planned once the image is read: the state partition, its filesystem, the table edits. */
+  state?: TargetState;
+  /** Why the target could not be seeded; the image is still written and verified, then the target reports this. */
+  stateFailure?: MaculaError;
   /** A failure outside the writer (preflight, open, verification); the writer keeps its own. */
   failure?: MaculaError;
   verified: boolean;
@@ -103,16 +113,64 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
   }
 }
 
+/** Size of the disk a target stands for: a device's size, or a regular file's current length (image included). */
+async function diskSize(lane: Lane): Promise<number> {
+  const opened = lane.prepared?.opened;
+  if (opened?.kind === 'file') return Number((await opened.handle.stat()).size);
+  const { size } = await describeTarget(lane.path);
+  if (size === null) throw new MaculaError('ERR_TARGET_UNSUPPORTED', `the size of ${lane.path} is unknown: it cannot be given a state partition`, { path: lane.path });
+  return size;
+}
+
 /**
- * Completes the writes: chunk 0 last, then for a regular file truncation to the image length, then fsync. Without
- * `streamed` (the image failed) only waits for the writes in flight. Closes every target either way.
+ * Plans each seeded live target's state partition and builds its filesystem, one after another (libext2fs is one
+ * instance). Never throws: a target that cannot be seeded keeps the reason and is written with the image alone.
  */
-async function finishWrites(lanes: readonly Lane[], streamed: Streamed | undefined): Promise<void> {
+async function planStates(lanes: readonly Lane[], streamed: Streamed): Promise<void> {
+  const first = streamed.first;
+  for (const lane of lanes) {
+    const opened = lane.prepared?.opened;
+    if (lane.stateConfig === undefined || !opened || !lane.writer?.alive) continue;
+    try {
+      if (!first) throw new MaculaError('ERR_NO_ROOM_FOR_STATE', 'the image is empty: there is no partition table to add MACULAOS_STATE to');
+      lane.state = await prepareTargetState({
+        configYaml: lane.stateConfig,
+        head: first.buffer.subarray(0, first.length),
+        imageSize: streamed.size,
+        targetSize: await diskSize(lane),
+        sectorSize: opened.kind === 'file' ? 512 : opened.sectorSize,
+      });
+    } catch (err) {
+      lane.stateFailure = asMaculaError(lane.path, err);
+    }
+  }
+}
+
+/**
+ * Completes the writes: for seeded targets their state filesystem and the table sectors past the image, then chunk 0
+ * last (a seeded target's own copy with its new table), then for a regular file truncation to the image length (not
+ * for a seeded one: its length is the disk's), then fsync. Without `streamed` (the image failed) only waits for the
+ * writes in flight. Closes every target either way.
+ */
+async function finishWrites(lanes: readonly Lane[], streamed: Streamed | undefined, pool: ChunkPool): Promise<void> {
   await Promise.all(lanes.map((l) => l.writer?.drained()));
+  if (streamed) {
+    await planStates(lanes, streamed);
+    await Promise.all(lanes.map((l) => l.state && l.writer?.alive && submitStateWrites(l.writer, pool, l.state)));
+    await Promise.all(lanes.map((l) => l.writer?.drained()));
+  }
   const writers = streamed ? live(lanes) : [];
   if (streamed?.first) {
-    streamed.first.share(writers.length);
-    for (const writer of writers) writer.submit(streamed.first);
+    const first = streamed.first;
+    const seeded = lanes.filter((l) => l.state && l.writer?.alive);
+    const heads = await Promise.all(seeded.map((l) => (l.state ? patchedHead(pool, first, l.state) : undefined)));
+    const plain = writers.filter((w) => !seeded.some((l) => l.writer === w));
+    first.share(plain.length);
+    for (const writer of plain) writer.submit(first);
+    seeded.forEach((lane, i) => {
+      const head = heads[i];
+      if (head) lane.writer?.submit(head);
+    });
   }
   await Promise.all(writers.map((w) => w.drained()));
   await Promise.all(
@@ -121,7 +179,7 @@ async function finishWrites(lanes: readonly Lane[], streamed: Streamed | undefin
       if (!writer || !prepared) return;
       const { handle, kind } = prepared.opened;
       try {
-        if (streamed && writer.alive && kind === 'file') await handle.truncate(streamed.size);
+        if (streamed && writer.alive && kind === 'file' && !lane.state) await handle.truncate(streamed.size);
         if (streamed && writer.alive) await handle.sync();
       } catch (err) {
         writer.fail(writeError(lane.path, undefined, err));
@@ -143,20 +201,33 @@ async function verifyLane(lane: Lane, options: WriteImageOptions, streamed: Stre
     const { source, bmap, signal } = options;
     const onVerified = (n: number): void => lane.progress.add(n);
     lane.progress.enter('verifying', bmap ? mappedSize(bmap) : size);
+    const originals = lane.state?.originals;
     const note = bmap
-      ? await verifyMappedRanges(lane.path, kind, { source, bmap, signal, onVerified })
-      : await verifyTarget(lane.path, kind, { source, image: { size, sha256 }, pool, signal, onVerified });
+      ? await verifyMappedRanges(lane.path, kind, { source, bmap, signal, onVerified, originals })
+      : await verifyTarget(lane.path, kind, { source, image: { size, sha256 }, pool, signal, onVerified, originals });
     if (note !== undefined && !lane.notes.includes(note)) lane.notes.push(note);
+    if (lane.state) await verifyState(lane.path, kind, lane.state, pool);
     lane.verified = true;
   } catch (err) {
     failLane(lane, err);
   }
 }
 
+function stateResult(state: TargetState): StateResult {
+  const { table, partitionNumber: partition, offset, size } = state.plan;
+  return { table, partition, offset, size, uuid: state.uuid };
+}
+
+/** The failure of a target that holds the image (verified, unless verification was off) but not its seed. */
+function notSeeded(lane: Lane, why: MaculaError): MaculaError {
+  const message = `the image was written${lane.verified ? ' and verified' : ''} but NOT seeded: ${why.message}`;
+  return new MaculaError(why.code, message, why.details, { cause: why });
+}
+
 function resultOf(lane: Lane): TargetResult {
-  const { path, notes } = lane;
-  const failure = failureOf(lane);
-  if (failure === undefined) return { path, ok: true, verified: lane.verified, notes };
+  const { path, notes, state } = lane;
+  const failure = failureOf(lane) ?? (lane.stateFailure && notSeeded(lane, lane.stateFailure));
+  if (failure === undefined) return { path, ok: true, verified: lane.verified, notes, ...(state ? { state: stateResult(state) } : {}) };
   const { code, message, details } = failure;
   const { offset, expected, actual } = details;
   const error = {
@@ -207,8 +278,12 @@ async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions):
 export async function writeImage(options: WriteImageOptions): Promise<WriteImageResult> {
   const { source, bmap } = options;
   if (bmap && source.sizeHint !== undefined && source.sizeHint !== bmap.imageSize) throw sizeMismatch(bmap, source.path, source.sizeHint, 'exactly');
-  const lanes: Lane[] = options.targets.map((path) => ({
+  if (options.stateConfigs && options.stateConfigs.length !== options.targets.length) {
+    throw new RangeError(`${options.stateConfigs.length} state configs for ${options.targets.length} targets`);
+  }
+  const lanes: Lane[] = options.targets.map((path, i) => ({
     path,
+    stateConfig: options.stateConfigs?.[i],
     progress: new TargetProgress(path, options.onProgress, bmap ? mappedSize(bmap) : source.sizeHint),
     notes: [],
     verified: false,
@@ -222,11 +297,11 @@ export async function writeImage(options: WriteImageOptions): Promise<WriteImage
     try {
       streamed = await streamImage(options, lanes, pool);
     } finally {
-      await finishWrites(lanes, streamed);
+      await finishWrites(lanes, streamed, pool);
     }
     const written = streamed;
     await Promise.all(lanes.map((lane) => verifyLane(lane, options, written, pool)));
-    for (const lane of lanes) if (!failureOf(lane)) lane.progress.enter('done');
+    for (const lane of lanes) if (!failureOf(lane)) lane.progress.enter(lane.stateFailure ? 'failed' : 'done');
     return { sha256: streamed.sha256, size: streamed.size, targets: lanes.map(resultOf) };
   } finally {
     await Promise.all(lanes.map((l) => l.prepared?.unmounted.release()));

@@ -44,6 +44,23 @@ export interface WriteImageOptions {
   readonly bmap?: Bmap;
   /** Writes in flight per target (default 4). */
   readonly maxInFlight?: number;
+  /**
+   * Seeding, per target in `targets` order: the text of macula/system/config.yaml for that target (undefined: the image
+   * alone). A seeded target gets a MACULAOS_STATE partition after the image holding it (see seed/target-state.ts),
+   * written and read back with the image. A regular-file target's current size is taken as the size of the disk.
+   */
+  readonly stateConfigs?: readonly (string | undefined)[];
+}
+
+/** The MACULAOS_STATE partition a seeded target got. */
+export interface StateResult {
+  readonly table: 'mbr' | 'gpt';
+  /** 1-based partition number (`/dev/sdX3`, `/dev/loop0p3`). */
+  readonly partition: number;
+  readonly offset: number;
+  readonly size: number;
+  /** UUID of its ext4 filesystem. */
+  readonly uuid: string;
 }
 
 /** Why a target failed, in a form that survives IPC and JSON output. */
@@ -61,7 +78,7 @@ export interface TargetError {
 
 /** How one target ended; `notes` say where the write departed from the norm (no O_DIRECT, volumes unmounted). */
 export type TargetResult =
-  | { readonly path: string; readonly ok: true; readonly verified: boolean; readonly notes: readonly string[] }
+  | { readonly path: string; readonly ok: true; readonly verified: boolean; readonly notes: readonly string[]; readonly state?: StateResult }
   | { readonly path: string; readonly ok: false; readonly error: TargetError; readonly notes: readonly string[] };
 
 /** The outcome of a write: the image's hash and size, and every target's result in the order given. */

@@ -5,6 +5,7 @@ import { type WriterEvent, type WriterRequest, writerRequestSchema } from '../..
 import { assertWritable } from '../drives/check-target';
 import { openImage } from '../source/open-image';
 import { readBmap } from '../source/read-bmap';
+import { parseSeedYaml } from '../../../shared/seed-yaml';
 import { writeImage } from '../write/write-targets';
 
 /** Parses one request line; a line that is not JSON or not in the protocol is an ERR_USAGE. */
@@ -18,6 +19,16 @@ export function parseWriterRequest(line: string): WriterRequest {
   const parsed = writerRequestSchema.safeParse(json);
   if (!parsed.success) throw new MaculaError('ERR_USAGE', `writer protocol: invalid request (${parsed.error.issues[0]?.message ?? 'unknown'})`);
   return parsed.data;
+}
+
+/**
+ * The seeds of a request, one per target, each parsed and validated again here: the writer trusts no one. A seed is
+ * written byte for byte as it came, so what was validated is what the node reads.
+ */
+function checkedSeeds(seeds: readonly string[], targets: number): readonly string[] {
+  if (seeds.length !== targets) throw new MaculaError('ERR_USAGE', `writer protocol: ${seeds.length} seeds for ${targets} targets`);
+  seeds.forEach((text, i) => parseSeedYaml(text, `the seed for target ${i + 1}`));
+  return seeds;
 }
 
 /**
@@ -45,6 +56,7 @@ export async function serveWriter(input: Readable, output: Writable): Promise<Ma
         }
       }
     })();
+    const stateConfigs = request.seeds && checkedSeeds(request.seeds, request.targets.length);
     const source = await openImage(request.image);
     const bmap = request.bmap !== undefined ? await readBmap(request.bmap) : undefined;
     const result = await writeImage({
@@ -52,6 +64,7 @@ export async function serveWriter(input: Readable, output: Writable): Promise<Ma
       targets: request.targets,
       verify: request.verify,
       bmap,
+      ...(stateConfigs ? { stateConfigs } : {}),
       signal: controller.signal,
       preflight: async (target, imageSize) => {
         await assertWritable(target, { imagePath: request.image, ...(imageSize !== undefined ? { imageSize } : {}) });

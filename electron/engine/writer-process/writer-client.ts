@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { MaculaError } from '../../../shared/errors';
+import { MaculaError, isErrorCode } from '../../../shared/errors';
 import {
   WRITER_PROTOCOL_VERSION,
   type WriterEvent,
@@ -16,6 +16,8 @@ export interface RunWriterOptions {
   readonly verify: boolean;
   /** A .bmap file for a sparse write. */
   readonly bmap?: string | undefined;
+  /** Seeding: the cloud-config text for each target, in `targets` order (secrets: they travel only over stdin). */
+  readonly seeds?: readonly string[] | undefined;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: Extract<WriterEvent, { kind: 'progress' }>) => void;
 }
@@ -35,6 +37,7 @@ export function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
       targets: [...opts.targets],
       verify: opts.verify,
       ...(opts.bmap !== undefined ? { bmap: opts.bmap } : {}),
+      ...(opts.seeds !== undefined ? { seeds: [...opts.seeds] } : {}),
     })}\n`,
   );
   const cancel = (): void => void child.stdin.write(`${JSON.stringify({ kind: 'cancel' })}\n`);
@@ -59,7 +62,8 @@ export function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
       }
       if (event.kind === 'progress') opts.onProgress?.(event);
       else if (event.kind === 'result') settle(() => resolve(event));
-      else settle(() => reject(new MaculaError('ERR_WRITE_FAILED', `writer: ${event.message} (${event.code})`)));
+      // The writer's own code (a refused seed, an unreadable image) is kept, so the CLI exits as it would in-process.
+      else settle(() => reject(new MaculaError(isErrorCode(event.code) ? event.code : 'ERR_WRITE_FAILED', `writer: ${event.message}`)));
     });
     child.on('error', (e) => settle(() => reject(new MaculaError('ERR_WRITE_FAILED', `cannot start the writer: ${e.message}`))));
     child.on('close', (code) => settle(() => reject(new MaculaError('ERR_WRITE_FAILED', `the writer exited (${code}) without a result`))));
