@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { enrollmentTokenSchema, hostnameSchema, nodeIdSchema } from './seed-formats';
+
+/**
+ * The Portal as the node agent (and the contract server in test/portal/) sees it: the OAuth 2.0 Device Authorization
+ * Grant (RFC 8628) for a node without a seeded token, and the plan's `POST /api/console/pair` (Phase 3) that trades a
+ * seeded enrollment token for the same credentials. docs/portal-contract.openapi.yaml describes the same endpoints;
+ * test/portal-contract.test.ts keeps the two in step.
+ *
+ * Both OAuth endpoints take `application/x-www-form-urlencoded` bodies (RFC 8628 §3.1, §3.4) and answer JSON. Unknown
+ * parameters are ignored on both sides, as RFC 6749 §3.1 and §5.1 require, so these objects strip rather than refuse.
+ */
+
+/** The OAuth client the node agent is registered as (a public client: no secret, RFC 6749 §2.1). */
+export const MACULA_NODE_CLIENT_ID = 'maculaos-node';
+/** RFC 8628 §3.4. */
+export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+/** RFC 8628 §3.2: the polling interval when the Portal names none. */
+export const DEFAULT_POLL_INTERVAL = 5;
+/** RFC 8628 §3.5: what a `slow_down` adds to the interval, for that and every later request. */
+export const SLOW_DOWN_STEP = 5;
+
+const seconds = z.number().int().positive();
+const opaque = z.string().regex(/^[\x21-\x7e]{1,512}$/, 'must be 1–512 printable ASCII characters');
+// Any http(s) URL: the contract server runs on loopback http; the node requires https of the Portal it is seeded with.
+const pageUrl = z.url({ protocol: /^https?$/ });
+
+/** RFC 8628 §3.1. */
+export const deviceAuthorizationRequestSchema = z.object({
+  client_id: z.string().min(1),
+  /** Space-delimited (RFC 6749 §3.3). */
+  scope: z.string().optional(),
+});
+
+/** RFC 8628 §3.2; `verification_uri_complete`, optional there, is always sent by our Portal (the desktop's QR). */
+export const deviceAuthorizationResponseSchema = z.object({
+  device_code: opaque,
+  /** Short and typeable (§6.1), e.g. `WDJB-MJHT`. */
+  user_code: z.string().regex(/^[\x21-\x7e]{1,32}$/, 'must be 1–32 printable ASCII characters'),
+  verification_uri: pageUrl,
+  verification_uri_complete: pageUrl,
+  expires_in: seconds,
+  interval: seconds.default(DEFAULT_POLL_INTERVAL),
+});
+
+/** RFC 8628 §3.4. */
+export const tokenRequestSchema = z.object({
+  grant_type: z.literal(DEVICE_CODE_GRANT_TYPE),
+  device_code: z.string().min(1),
+  client_id: z.string().min(1),
+});
+
+/** RFC 6749 §5.1, plus who approved and for which organisation, so both ways of pairing store the same portal.json. */
+export const tokenResponseSchema = z.object({
+  access_token: opaque,
+  /** Case-insensitive (RFC 6749 §7.1). */
+  token_type: z.string().refine((t) => t.toLowerCase() === 'bearer', 'must be Bearer'),
+  expires_in: seconds.optional(),
+  refresh_token: opaque,
+  scope: z.string().optional(),
+  user_name: z.string().min(1),
+  org_identity: z.string().min(1),
+});
+
+/** The error response of RFC 6749 §5.2, with its `error` limited to `codes`. */
+function oauthErrorSchema<const C extends readonly [string, ...string[]]>(codes: C) {
+  return z.object({
+    error: z.enum(codes),
+    error_description: z.string().optional(),
+    error_uri: z.url().optional(),
+  });
+}
+
+/** RFC 8628 §3.5: keep polling (`authorization_pending`), poll 5 s slower (`slow_down`), or stop (the other two). */
+export const DEVICE_FLOW_ERRORS = ['authorization_pending', 'slow_down', 'expired_token', 'access_denied'] as const;
+/** RFC 6749 §5.2 errors the token endpoint may also answer. */
+export const TOKEN_ERRORS = [...DEVICE_FLOW_ERRORS, 'invalid_request', 'invalid_client', 'invalid_grant', 'unsupported_grant_type'] as const;
+export const DEVICE_AUTHORIZATION_ERRORS = ['invalid_request', 'invalid_client', 'invalid_scope'] as const;
+/** Refusals of `/api/console/pair`: malformed, a token the Portal never issued, one already redeemed. */
+export const PAIR_ERRORS = ['invalid_request', 'invalid_enrollment_token', 'enrollment_token_used'] as const;
+
+export const tokenErrorSchema = oauthErrorSchema(TOKEN_ERRORS);
+export const deviceAuthorizationErrorSchema = oauthErrorSchema(DEVICE_AUTHORIZATION_ERRORS);
+export const pairErrorSchema = oauthErrorSchema(PAIR_ERRORS);
+
+/** Plan Phase 3: the node trades its seeded enrollment token, once, for its Portal credentials. */
+export const pairRequestSchema = z.object({
+  enrollment_token: enrollmentTokenSchema,
+  node_id: nodeIdSchema,
+  hostname: hostnameSchema.optional(),
+});
+
+/** Plan Phase 3: "refresh token, user name, org identity", named as the first-boot binary already reads them. */
+export const pairResponseSchema = z.object({
+  refresh_token: opaque,
+  user_name: z.string().min(1),
+  org_identity: z.string().min(1),
+});
+
+const FORM = 'application/x-www-form-urlencoded';
+const JSON_BODY = 'application/json';
+
+/** Every Portal endpoint: method, path, request body type and schema, and the response schema for each status. */
+export const PORTAL_ENDPOINTS = {
+  deviceAuthorization: {
+    method: 'POST',
+    path: '/oauth/device_authorization',
+    requestType: FORM,
+    request: deviceAuthorizationRequestSchema,
+    responses: { 200: deviceAuthorizationResponseSchema, 400: deviceAuthorizationErrorSchema },
+  },
+  token: {
+    method: 'POST',
+    path: '/oauth/token',
+    requestType: FORM,
+    request: tokenRequestSchema,
+    responses: { 200: tokenResponseSchema, 400: tokenErrorSchema },
+  },
+  pair: {
+    method: 'POST',
+    path: '/api/console/pair',
+    requestType: JSON_BODY,
+    request: pairRequestSchema,
+    responses: { 200: pairResponseSchema, 400: pairErrorSchema, 403: pairErrorSchema, 409: pairErrorSchema },
+  },
+} as const;
+export type PortalEndpoint = keyof typeof PORTAL_ENDPOINTS;
+
+/** The HTTP status of each pair refusal. */
+export const PAIR_ERROR_STATUS = { invalid_request: 400, invalid_enrollment_token: 403, enrollment_token_used: 409 } as const satisfies Record<
+  (typeof PAIR_ERRORS)[number],
+  keyof (typeof PORTAL_ENDPOINTS)['pair']['responses']
+>;
+
+export type DeviceAuthorizationResponse = z.output<typeof deviceAuthorizationResponseSchema>;
+export type TokenResponse = z.output<typeof tokenResponseSchema>;
+export type TokenError = z.output<typeof tokenErrorSchema>;
+export type PairResponse = z.output<typeof pairResponseSchema>;
+export type PairError = z.output<typeof pairErrorSchema>;

@@ -1,0 +1,212 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { z } from 'zod';
+import {
+  DEVICE_CODE_GRANT_TYPE,
+  MACULA_NODE_CLIENT_ID,
+  PAIR_ERROR_STATUS,
+  PORTAL_ENDPOINTS,
+  type PortalEndpoint,
+} from '../../shared/fleet/portal-contract';
+import { APPROVAL_PAGE_PATH, PAGE_CSP, TEST_APPROVE_PATH, TEST_DENY_PATH, approvalPage, resultPage } from './approval-page';
+import { DeviceFlowStore, type PortalIdentity } from './device-flow-store';
+import { EnrollmentStore } from './enrollment-store';
+import { BodyTooLargeError, mediaType, parseForm, parseJson, readBody, readForm, sendHtml, sendJson } from './http-io';
+
+/**
+ * The Portal contract (shared/fleet/portal-contract.ts) served from memory, for tests and `npm run portal:dev`:
+ * RFC 8628 device authorization with pending → approved / denied / expired and `slow_down`, and `/api/console/pair`
+ * redeeming each registered enrollment token once. Every request is parsed with the contract's schema and every
+ * response is checked against the schema of its status before it is sent, so the server cannot drift from the contract.
+ */
+
+export interface PortalContractOptions {
+  /** Listen address: loopback unless a test passes an address inside a network namespace it made. */
+  readonly host?: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /** Milliseconds since the epoch; tests pass a clock they move. */
+  readonly clock?: () => number;
+  /** Seconds a device code lives (default 600). */
+  readonly expiresIn?: number;
+  /** Polling interval in seconds (default 5, RFC 8628 §3.2). */
+  readonly interval?: number;
+  /** Who approves, when `approve` is not told (default "Demo User" of "demo-org"). */
+  readonly identity?: PortalIdentity;
+  /** Called once per request with what was answered (no bodies, so no secrets). */
+  readonly onRequest?: (entry: { method: string; path: string; status: number }) => void;
+}
+
+export interface PortalContractServer {
+  readonly origin: string;
+  readonly server: Server;
+  url(path: string): string;
+  /** The user authorizes the node showing `userCode`; throws if no pending request has it. */
+  approve(userCode: string, identity?: PortalIdentity): void;
+  /** The user refuses the node showing `userCode`; throws if no pending request has it. */
+  deny(userCode: string): void;
+  /** Registers an enrollment token (a fresh one if not given) that `/api/console/pair` redeems once. */
+  addEnrollmentToken(options?: { token?: string; identity?: PortalIdentity }): string;
+  /** The node id that redeemed `token`, if any. */
+  redeemedBy(token: string): string | undefined;
+  /** Answers the next `times` requests of `path` with `status` (a Portal outage). */
+  failNext(path: string, status: number, times?: number): void;
+  close(): Promise<void>;
+}
+
+type Endpoint = (typeof PORTAL_ENDPOINTS)[PortalEndpoint];
+
+/** Sends `body` after checking it against the endpoint's schema for `status`; a mismatch is a server bug (500). */
+function respond<E extends Endpoint, S extends keyof E['responses'] & number>(
+  res: ServerResponse,
+  endpoint: E,
+  status: S,
+  body: z.input<E['responses'][S] & z.ZodType>,
+): number {
+  const schema = (endpoint.responses as Readonly<Record<number, z.ZodType>>)[status];
+  if (!schema) throw new Error(`${endpoint.path} has no ${status} response in the contract`);
+  schema.parse(body);
+  sendJson(res, status, body);
+  return status;
+}
+
+/** A request body parsed with its contract schema, or why not as `field: message` (zod never repeats the value). */
+function parseWith<T extends z.ZodType>(schema: T, body: unknown): { ok: true; value: z.output<T> } | { ok: false; why: string } {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { ok: false, why: issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid request' };
+}
+
+export async function startPortalContractServer(options: PortalContractOptions = {}): Promise<PortalContractServer> {
+  const clock = options.clock ?? Date.now;
+  const defaultIdentity = options.identity ?? { userName: 'Demo User', orgIdentity: 'demo-org' };
+  const flows = new DeviceFlowStore({ clock, expiresIn: options.expiresIn ?? 600, ...(options.interval ? { interval: options.interval } : {}) });
+  const enrollments = new EnrollmentStore();
+  const failures = new Map<string, { status: number; times: number }>();
+  let origin = '';
+
+  async function deviceAuthorization(req: IncomingMessage, res: ServerResponse): Promise<number> {
+    const endpoint = PORTAL_ENDPOINTS.deviceAuthorization;
+    const form = await readForm(req);
+    const parsed = form.ok ? parseWith(endpoint.request, form.fields) : form;
+    if (!parsed.ok) return respond(res, endpoint, 400, { error: 'invalid_request', error_description: parsed.why });
+    if (parsed.value.client_id !== MACULA_NODE_CLIENT_ID) return respond(res, endpoint, 400, { error: 'invalid_client', error_description: 'unknown client_id' });
+    const grant = flows.authorize(parsed.value.client_id, parsed.value.scope);
+    const page = new URL(APPROVAL_PAGE_PATH, origin);
+    const complete = new URL(page);
+    complete.searchParams.set('user_code', grant.userCode);
+    return respond(res, endpoint, 200, {
+      device_code: grant.deviceCode,
+      user_code: grant.userCode,
+      verification_uri: page.href,
+      verification_uri_complete: complete.href,
+      expires_in: grant.expiresIn,
+      interval: grant.interval,
+    });
+  }
+
+  async function token(req: IncomingMessage, res: ServerResponse): Promise<number> {
+    const endpoint = PORTAL_ENDPOINTS.token;
+    const form = await readForm(req);
+    // A grant type other than the device code's is its own error (RFC 6749 §5.2), not a malformed request.
+    const grantType = form.ok ? form.fields.grant_type : undefined;
+    if (grantType !== undefined && grantType !== DEVICE_CODE_GRANT_TYPE) return respond(res, endpoint, 400, { error: 'unsupported_grant_type' });
+    const parsed = form.ok ? parseWith(endpoint.request, form.fields) : form;
+    if (!parsed.ok) return respond(res, endpoint, 400, { error: 'invalid_request', error_description: parsed.why });
+    if (parsed.value.client_id !== MACULA_NODE_CLIENT_ID) return respond(res, endpoint, 400, { error: 'invalid_client', error_description: 'unknown client_id' });
+    const outcome = flows.poll(parsed.value.device_code, parsed.value.client_id);
+    return outcome.ok ? respond(res, endpoint, 200, outcome.tokens) : respond(res, endpoint, 400, { error: outcome.error });
+  }
+
+  async function pair(req: IncomingMessage, res: ServerResponse): Promise<number> {
+    const endpoint = PORTAL_ENDPOINTS.pair;
+    if (mediaType(req) !== 'application/json') return respond(res, endpoint, 400, { error: 'invalid_request', error_description: 'body must be application/json' });
+    const parsed = parseWith(endpoint.request, parseJson(await readBody(req)));
+    if (!parsed.ok) return respond(res, endpoint, 400, { error: 'invalid_request', error_description: parsed.why });
+    const outcome = enrollments.redeem(parsed.value.enrollment_token, parsed.value.node_id);
+    if (outcome.ok) return respond(res, endpoint, 200, outcome.credentials);
+    return respond(res, endpoint, PAIR_ERROR_STATUS[outcome.error], { error: outcome.error });
+  }
+
+  /** The buttons of the approval page; form or JSON `user_code`. */
+  async function decide(req: IncomingMessage, res: ServerResponse, decision: 'approved' | 'denied'): Promise<number> {
+    const body = await readBody(req);
+    const fields = mediaType(req) === 'application/json' ? parseJson(body) : parseForm(body);
+    const userCode = typeof fields === 'object' && fields !== null && 'user_code' in fields && typeof fields.user_code === 'string' ? fields.user_code : '';
+    const done = decision === 'approved' ? flows.approve(userCode, defaultIdentity) : flows.deny(userCode);
+    const status = done ? 200 : 404;
+    sendHtml(res, status, resultPage(done ? decision : 'unknown', userCode), PAGE_CSP);
+    return status;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<number> {
+    const failure = failures.get(path);
+    if (failure) {
+      if (--failure.times <= 0) failures.delete(path);
+      res.writeHead(failure.status, { 'content-type': 'text/plain' }).end('injected failure');
+      return failure.status;
+    }
+    switch (`${req.method ?? ''} ${path}`) {
+      case `POST ${PORTAL_ENDPOINTS.deviceAuthorization.path}`:
+        return deviceAuthorization(req, res);
+      case `POST ${PORTAL_ENDPOINTS.token.path}`:
+        return token(req, res);
+      case `POST ${PORTAL_ENDPOINTS.pair.path}`:
+        return pair(req, res);
+      case `GET ${APPROVAL_PAGE_PATH}`:
+        sendHtml(res, 200, approvalPage(new URL(req.url ?? '/', origin).searchParams.get('user_code') ?? ''), PAGE_CSP);
+        return 200;
+      case `POST ${TEST_APPROVE_PATH}`:
+        return decide(req, res, 'approved');
+      case `POST ${TEST_DENY_PATH}`:
+        return decide(req, res, 'denied');
+      default:
+        sendJson(res, 404, { error: 'not_found' });
+        return 404;
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://portal.invalid').pathname;
+    route(req, res, path)
+      .catch((e: unknown) => {
+        const status = e instanceof BodyTooLargeError ? 413 : 500;
+        if (status === 500) console.error('portal contract server:', e);
+        if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain' });
+        res.end(status === 413 ? 'body too large' : 'contract server error');
+        return status;
+      })
+      .then((status) => options.onRequest?.({ method: req.method ?? '', path, status }), () => undefined);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  origin = `http://${host}:${address.port}`;
+
+  return {
+    origin,
+    server,
+    url: (path) => new URL(path, origin).href,
+    approve(userCode, identity = defaultIdentity) {
+      if (!flows.approve(userCode, identity)) throw new Error(`no pending device authorization has the code ${userCode}`);
+    },
+    deny(userCode) {
+      if (!flows.deny(userCode)) throw new Error(`no pending device authorization has the code ${userCode}`);
+    },
+    addEnrollmentToken: ({ token, identity = defaultIdentity } = {}) => enrollments.register(identity, token),
+    redeemedBy: (token) => enrollments.redeemedBy(token),
+    failNext(path, status, times = 1) {
+      failures.set(path, { status, times });
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
