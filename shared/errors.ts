@@ -33,6 +33,15 @@ export const ERROR_CODES = {
     // The image's partition table cannot take the state partition: damaged, absent, or all four MBR slots in use.
     'ERR_PARTITION_TABLE_INVALID',
     'ERR_PARTITION_TABLE_FULL',
+    // The fleet protocol (shared/fleet): a TXT record or pairing-proof input that breaks its rules.
+    'ERR_TXT_MALFORMED',
+    'ERR_TXT_TOO_LARGE',
+    'ERR_TXT_VERSION',
+    'ERR_TXT_MISSING_KEY',
+    'ERR_TXT_DUPLICATE_KEY',
+    'ERR_TXT_INVALID_VALUE',
+    'ERR_TXT_SECRET',
+    'ERR_PROOF_INPUT',
   ],
   io: [
     'ERR_IO',

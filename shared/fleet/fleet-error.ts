@@ -1,6 +1,8 @@
+import { MaculaError } from '../errors';
+
 /**
- * Errors of the fleet protocol (TXT records, pairing proofs), with a stable code and the offending TXT key.
- * Kept beside the protocol until these codes join `ERROR_CODES` in shared/errors.ts (as input errors, exit code 5).
+ * Errors of the fleet protocol (TXT records, pairing proofs): MaculaErrors of the input class (exit code 5) whose
+ * codes are listed here and in ERROR_CODES, carrying the offending TXT key (also as `details.field`).
  */
 
 export const FLEET_ERROR_CODES = [
@@ -21,14 +23,13 @@ export const FLEET_ERROR_CODES = [
 
 export type FleetErrorCode = (typeof FLEET_ERROR_CODES)[number];
 
-export class FleetProtocolError extends Error {
-  override readonly name = 'FleetProtocolError';
+export class FleetProtocolError extends MaculaError {
   constructor(
-    readonly code: FleetErrorCode,
+    override readonly code: FleetErrorCode,
     message: string,
     /** The TXT key (wire name, such as `fp`) or proof input the error is about. */
     readonly key?: string,
   ) {
-    super(message);
+    super(code, message, key === undefined ? {} : { field: key });
   }
 }
