@@ -1,8 +1,8 @@
-import { rmSync, statSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EtcherSdk, ensureEtcherSdk } from './etcher-sdk';
-import { type ImageFixtures, imageFixtures, work } from './fixtures';
+import { type ImageFixtures, ensure, imageFixtures, work } from './fixtures';
 import { type LoopTarget, BlkioThrottle, attachLoop, blkioAvailable, detachLoop } from './loop-target';
 import { type Measurement, type MeasureOptions, measureCommand, measureEngineWith, measureNodeScript } from './measure';
 
@@ -27,7 +27,9 @@ type ContenderId =
   | 'ours-xz'
   | 'ours-zst'
   | 'etcher-raw'
-  | 'etcher-xz';
+  | 'etcher-xz'
+  | 'ours-mbr'
+  | 'ours-mbr-seeded';
 
 interface Contender {
   readonly id: ContenderId;
@@ -51,7 +53,7 @@ const REGIMES: readonly Regime[] = [
     key: 'cpu',
     title: 'CPU-bound (unthrottled loop device)',
     runs: 3,
-    contenders: ['dd', 'dd-write', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-raw-noverify', 'ours-xz', 'ours-zst', 'etcher-raw', 'etcher-xz'],
+    contenders: ['dd', 'dd-write', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-raw-noverify', 'ours-xz', 'ours-zst', 'etcher-raw', 'etcher-xz', 'ours-mbr', 'ours-mbr-seeded'],
   },
   {
     key: 'usb3',
@@ -59,7 +61,7 @@ const REGIMES: readonly Regime[] = [
     writeBps: 200 * MB,
     readBps: 400 * MB,
     runs: 3,
-    contenders: ['dd', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-xz', 'ours-zst'],
+    contenders: ['dd', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-xz', 'ours-zst', 'ours-mbr', 'ours-mbr-seeded'],
   },
   {
     key: 'usb2',
@@ -67,7 +69,7 @@ const REGIMES: readonly Regime[] = [
     writeBps: 50 * MB,
     readBps: 100 * MB,
     runs: 2,
-    contenders: ['dd', 'xz-dd', 'ours-raw', 'ours-xz'],
+    contenders: ['dd', 'xz-dd', 'ours-raw', 'ours-xz', 'ours-mbr', 'ours-mbr-seeded'],
   },
 ];
 
@@ -84,7 +86,26 @@ function q(path: string): string {
   return `'${path.replace(/'/g, "'\\''")}'`;
 }
 
-function contenders(fx: ImageFixtures, loop: LoopTarget, etcher: EtcherSdk): Map<ContenderId, Contender> {
+/** The seeding comparison (issue 4): the image with an MBR, flashed as it is and with a seed. */
+interface SeedFixtures {
+  readonly image: string;
+  readonly seed: string;
+}
+
+/** The image fixture with an MBR (one Linux partition over it), and a seed file with every kind of field. */
+function seedFixtures(fx: ImageFixtures): SeedFixtures {
+  const image = join(work, 'image-mbr.img');
+  ensure(image, `cp ${q(fx.image)} ${q(`${image}.tmp`)} && printf 'label: dos\\nstart=2048, type=83\\n' | sfdisk -q ${q(`${image}.tmp`)} && mv ${q(`${image}.tmp`)} ${q(image)}`, 'the image with an MBR');
+  const seed = join(work, 'seed.yaml');
+  writeFileSync(
+    seed,
+    '#cloud-config\nhostname: bench-node\nmaculaos:\n  timezone: Europe/Amsterdam\n  keyboard: us\n  locale: en_US.UTF-8\n' +
+      '  mesh:\n    relay: true\n  portal:\n    url: https://portal.example.com\n    enrollment_token: bench-enrollment-token-0123456789\n',
+  );
+  return { image, seed };
+}
+
+function contenders(fx: ImageFixtures, sx: SeedFixtures, loop: LoopTarget, etcher: EtcherSdk): Map<ContenderId, Contender> {
   const dev = q(loop.device);
   const blocks = Math.ceil((fx.mib << 20) / (4 << 20));
   const readBack = `dd if=${dev} of=/dev/null bs=4M iflag=direct count=${blocks} status=none`;
@@ -108,6 +129,8 @@ function contenders(fx: ImageFixtures, loop: LoopTarget, etcher: EtcherSdk): Map
     { id: 'ours-zst', label: 'macula .zst, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.zst, loop.device) },
     { id: 'etcher-raw', label: 'etcher-sdk raw, write + verify', ours: false, run: etcherRun(fx.image) },
     { id: 'etcher-xz', label: 'etcher-sdk .xz, write + verify', ours: false, run: etcherRun(fx.xz) },
+    { id: 'ours-mbr', label: 'macula raw+MBR, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', sx.image, loop.device) },
+    { id: 'ours-mbr-seeded', label: 'macula raw+MBR seeded, + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', sx.image, loop.device, '--seed', sx.seed) },
   ];
   return new Map(list.map((c) => [c.id, c]));
 }
@@ -177,6 +200,17 @@ function printRatios(regime: Regime, results: Map<ContenderId, Result>): void {
   if (has('etcher-xz')) lines.push(ratioLine('macula .xz / etcher-sdk .xz (write + verify)', results, 'ours-xz', 'etcher-xz'));
   console.log('  ratios of wall time (lower is better for macula):');
   for (const line of lines) console.log(line);
+  console.log(seedingLine(results));
+}
+
+/** What seeding adds to a flash (issue 4: under 1 s): the seeded flash's wall time minus the same flash unseeded. */
+function seedingLine(results: Map<ContenderId, Result>): string {
+  const plain = results.get('ours-mbr')?.best;
+  const seeded = results.get('ours-mbr-seeded')?.best;
+  const label = 'seeding adds (seeded - unseeded, goal < 1 s)';
+  if (plain === undefined || seeded === undefined) return `  ${label.padEnd(48)}   n/a`;
+  const added = seeded.seconds - plain.seconds;
+  return `  ${label.padEnd(48)} ${added.toFixed(2).padStart(5)} s (${added < 1 ? 'met' : 'NOT met'}; CPU +${(seeded.cpuSeconds - plain.cpuSeconds).toFixed(2)} s)`;
 }
 
 function goalLine(text: string, results: Results, regime: Regime['key'], ours: ContenderId, reference: ContenderId, goal: number): string {
@@ -259,11 +293,13 @@ export async function runFlashBench(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    loop = attachLoop(backing, imageBytes + (64 << 20));
-    const all = contenders(fx, loop, etcher);
+    // Room after the image for the seeded runs' MACULAOS_STATE partition (64 MiB, ending before a backup GPT's place).
+    loop = attachLoop(backing, imageBytes + (72 << 20));
+    const all = contenders(fx, seedFixtures(fx), loop, etcher);
     console.log(`flash benchmark: write + read-back of a ${fx.mib} MiB image-like image (85% tar of /usr, 15% zeros) to a loop device`);
     console.log(`  image: ${fx.image} (.xz ${(statSync(fx.xz).size / MB).toFixed(0)} MB multi-block xz -T2 -6, .zst ${(statSync(fx.zst).size / MB).toFixed(0)} MB zstd -3)`);
-    console.log(`  target: ${loop.device} (${loop.majMin}) over ${backing} (${fx.mib + 64} MiB, pre-written), --direct-io=on: dio=${loop.dio ? 1 : 0}`);
+    console.log(`  target: ${loop.device} (${loop.majMin}) over ${backing} (${fx.mib + 72} MiB, pre-written), --direct-io=on: dio=${loop.dio ? 1 : 0}`);
+    console.log('  seeding: the same image with an MBR, flashed plain and with a seed (64 MiB MACULAOS_STATE written and read back)');
     console.log('  macula: bench/probe.ts `flash` bundled with esbuild (+ its sha256 and xz workers) in its own Node process;');
     console.log('          wall = openImage + writeImage incl. verify (Node start-up excluded), CPU = process.cpuUsage over that span');
     console.log('  dd/xz/zstd: the whole shell command under /usr/bin/time (CPU = user + sys of it and its children)');

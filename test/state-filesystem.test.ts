@@ -238,7 +238,7 @@ describe('image-build/state-template/build.sh', () => {
     expect(committed.length).toBeLessThan(64 * 1024);
   });
 
-  it('makes an empty, clean MACULAOS_STATE ext4 of 64 MiB with /macula/system (0700, root) and metadata_csum_seed', async () => {
+  it('makes an empty, clean MACULAOS_STATE ext4 of 16 MiB with /macula/system (0700, root) and metadata_csum_seed', async () => {
     const image = join(dir, 'template.ext4');
     await writeFile(image, decompress(await readFile(assetPath(STATE_TEMPLATE_ASSET))));
     await sh('e2fsck', ['-fn', image]);
@@ -246,7 +246,7 @@ describe('image-build/state-template/build.sh', () => {
     expect(header).toMatch(/Filesystem volume name:\s+MACULAOS_STATE\n/);
     expect(header).toMatch(/Filesystem features:.*\bmetadata_csum_seed\b/);
     expect(header).toMatch(/Filesystem features:.*\bhas_journal\b/);
-    expect(header).toMatch(/Block count:\s+16384\n/);
+    expect(header).toMatch(/Block count:\s+4096\n/);
     expect(header).toMatch(/Block size:\s+4096\n/);
     const stat = (await debugfs(image, 'stat /macula/system')).toString();
     expect(stat).toMatch(/Type: directory\s+Mode:\s+0700\s/);

@@ -15,7 +15,8 @@
 #   - the inode tables and journal are zeroed (lazy_*_init=0) and the output file starts empty.
 #
 # Geometry and features (ext4 disk layout: https://docs.kernel.org/filesystems/ext4/):
-#   - 64 MiB, 4 KiB blocks, 256-byte inodes (nanosecond and post-2038 timestamps), one block group. The node grows the
+#   - 16 MiB (what a flash writes and reads back: small keeps seeding under a second even on a USB2 stick; the
+#     partition around it is at least 64 MiB), 4 KiB blocks, 256-byte inodes (nanosecond and post-2038 timestamps), one block group. The node grows the
 #     filesystem to its partition on first boot (the marker macula/system/growpart tells it to), so the geometry is
 #     chosen for the grown filesystem: 8192 inodes per 32768-block group is the usual one inode per 16 KiB, and
 #     -E resize reserves group descriptor blocks for online growth up to 2 TiB (resize_inode; zeros until used).
@@ -33,7 +34,7 @@ out=$(realpath -m "${1:-"$here/../../assets/state-template.ext4.zst"}")
 
 # 2026-01-01T00:00:00Z, used when the caller does not set SOURCE_DATE_EPOCH. Changing it changes the asset.
 readonly TEMPLATE_EPOCH=1767225600
-readonly SIZE=64M
+readonly SIZE=16M
 readonly LABEL=MACULAOS_STATE
 # Placeholder UUID ("macula" in its first bytes); each target gets its own. The hash seed is fixed for good.
 readonly TEMPLATE_UUID=6d61636c-7561-4f53-8000-000000000000

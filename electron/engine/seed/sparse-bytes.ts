@@ -1,5 +1,5 @@
 /**
- * A mostly-zero byte range kept as its non-zero blocks only. The 64 MiB state filesystem holds about 60 KiB that are
+ * A mostly-zero byte range kept as its non-zero blocks only. The 16 MiB state filesystem holds about 60 KiB that are
  * not zero, so each target of a multi-target flash keeps its own for the write and the read-back at almost no memory.
  */
 

@@ -23,10 +23,10 @@ export const STATE_GROWPART_PATH = '/macula/system/growpart';
 export const STATE_TEMPLATE_ASSET = 'state-template.ext4.zst';
 
 /**
- * Largest seed accepted: far above what the seed schema allows (its write_files total 4 MiB), far below the 56 MiB
- * free in the template. A guard, not a policy.
+ * Largest seed accepted: far above what the seed schema allows (its write_files total 4 MiB), below the 9 MiB free
+ * in the template. A guard, not a policy.
  */
-export const MAX_STATE_CONFIG_BYTES = 16 * 1024 * 1024;
+export const MAX_STATE_CONFIG_BYTES = 8 * 1024 * 1024;
 /**
  * Bytes handed to libext2fs per call. Its WebAssembly heap is a fixed 16 MiB that cannot grow, each call copies its
  * data into that heap, and running out aborts the module for the rest of the process ("Aborted(OOM)").
@@ -45,7 +45,7 @@ export interface StateFilesystemOptions {
 }
 
 /**
- * The whole state filesystem (64 MiB, mostly zeros), ready to be written at the start of the new partition.
+ * The whole state filesystem (16 MiB, mostly zeros; the node grows it to its partition on first boot), ready to be written at the start of the new partition.
  * Inode and superblock times are the current clock: libext2fs reads it and offers no way to set them.
  */
 export async function buildStateFilesystem(options: StateFilesystemOptions): Promise<Buffer> {
