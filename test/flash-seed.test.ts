@@ -165,7 +165,7 @@ describe.skipIf(!root)('macula flash --seed on real loop devices (root)', () => 
     expect(shown.stdout).not.toContain(TOKEN);
   });
 
-  it('seeds a grub-mkrescue hybrid ISO: GPT entry MACULAOS_STATE, backup GPT at the end, ISO still mounts', async () => {
+  it('seeds a grub-mkrescue hybrid ISO: GPT entry MACULAOS_STATE, backup GPT at the end, ISO still reads', async () => {
     const image = await grubHybridIso(dir);
     const before = await sha256(image.path);
     const device = await target('iso-target.img', 200 * MiB);
@@ -213,6 +213,7 @@ describe.skipIf(!root)('macula flash --seed on real loop devices (root)', () => 
       ['an unknown mesh role', SEED_YAML.replace('relay: true', 'relay: true\n    gateway: true'), /maculaos\.mesh/],
       ['an oversize file', `${SEED_YAML}write_files:\n  - path: /etc/big\n    content: ${'x'.repeat(1024 * 1024 + 1)}\n`, /write_files\[0\]\.content/],
       ['malformed YAML', SEED_YAML.replace(`enrollment_token: ${TOKEN}`, `enrollment_token: ${TOKEN}: x`), /line \d+/],
+      ['a {serial} template for a drive without a serial number', SEED_YAML.replace('hostname: e2e-node-1', 'hostname: node-{serial}'), /hostname: "node-\{serial\}" uses \{serial\} but target 1 has no serial number/],
     ];
     it.each(cases)('%s', async (_what, yaml, message) => {
       const image = join(dir, 'small.img');
