@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ejectTarget } from './eject';
+import { ejectTarget, windowsEjectScript } from './eject';
 
 /** A runner that records calls and fails for the programs named in `failing`. */
 function recorder(failing: string[] = []) {
@@ -43,6 +43,16 @@ describe('ejectTarget', () => {
     const failing = recorder(['/usr/bin/udisksctl', '/usr/bin/eject']);
     const result = await ejectTarget('/dev/sdb', true, { platform: 'linux', run: failing.run, exists: all });
     expect(result).toEqual({ ejected: false, why: '/usr/bin/udisksctl: /usr/bin/udisksctl failed; /usr/bin/eject: /usr/bin/eject failed' });
-    expect(await ejectTarget('\\\\.\\PhysicalDrive2', true, { platform: 'win32', run: r.run, exists: all })).toMatchObject({ ejected: false });
+    expect(await ejectTarget('E:', true, { platform: 'win32', run: r.run, exists: all })).toMatchObject({ ejected: false });
+  });
+
+  it("uses Explorer's Eject verb through PowerShell on Windows, on a volume of that disk number", async () => {
+    const r = recorder();
+    const result = await ejectTarget('\\\\.\\PhysicalDrive2', true, { platform: 'win32', run: r.run, exists: all });
+    expect(result).toMatchObject({ ejected: true, how: expect.stringMatching(/^powershell\.exe -NoProfile -NonInteractive -Command /) });
+    expect(r.calls[0]).toContain('Get-Partition -DiskNumber 2 ');
+    expect(r.calls[0]).toContain("InvokeVerb('Eject')");
+    expect(windowsEjectScript(7)).toMatch(/no volume of disk 7 has a drive letter/);
+    expect(() => windowsEjectScript(-1)).toThrow(RangeError);
   });
 });

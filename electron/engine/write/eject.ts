@@ -22,10 +22,29 @@ function ejectCommands(device: string, platform: NodeJS.Platform, exists: (path:
       ];
     case 'darwin':
       return [['/usr/sbin/diskutil', ['eject', device]]];
+    case 'win32': {
+      const disk = /^\\\\\.\\PhysicalDrive(\d+)$/i.exec(device)?.[1];
+      return disk === undefined ? [] : [['powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', windowsEjectScript(Number(disk))]]];
+    }
     default:
-      // Windows: IOCTL_STORAGE_EJECT_MEDIA on the volume handle needs the native writer; not done yet.
       return [];
   }
+}
+
+/**
+ * Windows has no eject command line tool. Explorer's "Eject" verb on a volume of the disk (Shell.Application,
+ * namespace 17 = "This PC") does what the tray's "Safely remove" does for the whole USB device, flushing and
+ * stopping it; a disk whose new partitions got no drive letter has nothing Explorer could eject, which is said.
+ * Structured here and unit-tested for its command; it cannot be run on this Linux machine.
+ */
+export function windowsEjectScript(diskNumber: number): string {
+  if (!Number.isInteger(diskNumber) || diskNumber < 0) throw new RangeError(`not a disk number: ${diskNumber}`);
+  return [
+    `$letters = @(Get-Partition -DiskNumber ${diskNumber} -ErrorAction Stop | Where-Object { $_.DriveLetter } | ForEach-Object { $_.DriveLetter })`,
+    `if ($letters.Count -eq 0) { throw 'no volume of disk ${diskNumber} has a drive letter to eject' }`,
+    '$shell = New-Object -ComObject Shell.Application',
+    "$shell.Namespace(17).ParseName(\"$($letters[0]):\").InvokeVerb('Eject')",
+  ].join('; ');
 }
 
 /**
@@ -40,7 +59,7 @@ export async function ejectTarget(
 ): Promise<EjectResult> {
   if (!removable) return { ejected: false, why: 'not a removable drive' };
   const commands = ejectCommands(device, options.platform ?? process.platform, options.exists ?? existsSync);
-  if (commands.length === 0) return { ejected: false, why: 'no eject tool on this system (udisksctl, eject, diskutil)' };
+  if (commands.length === 0) return { ejected: false, why: 'no eject tool on this system (udisksctl, eject, diskutil, powershell)' };
   const failures: string[] = [];
   for (const [file, args] of commands) {
     try {
