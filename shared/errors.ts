@@ -33,7 +33,9 @@ export const ERROR_CODES = {
     // The image's partition table cannot take the state partition: damaged, absent, or all four MBR slots in use.
     'ERR_PARTITION_TABLE_INVALID',
     'ERR_PARTITION_TABLE_FULL',
-    // The fleet protocol (shared/fleet): a TXT record or pairing-proof input that breaks its rules.
+    // The fleet protocol (shared/fleet): a TXT record that breaks RFC 6763 or our schema (not `key=value` with a
+    // printable key; over 200 bytes in all or 255 in one string; `txtvers` missing, not first or unknown; a key missing,
+    // repeated or invalid; a value carrying a secret), or a pairing-proof input of the wrong length.
     'ERR_TXT_MALFORMED',
     'ERR_TXT_TOO_LARGE',
     'ERR_TXT_VERSION',

@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { mkdtemp, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { openImage } from '../electron/engine/source/open-image';
 import { readBmap } from '../electron/engine/source/read-bmap';
 import { runWriter } from '../electron/engine/writer-process/writer-client';
 import { writeImage } from '../electron/engine/write/write-targets';
+import { corruptByte } from './helpers/corrupt';
 import { Loops, sh } from './helpers/loops';
 
 /**
@@ -20,17 +21,6 @@ const SEED = '#cloud-config\nhostname: engine-node\nmaculaos:\n  timezone: UTC\n
 const repo = join(import.meta.dirname, '..');
 const writerCommand: [string, ...string[]] = [process.execPath, '--import', 'tsx', join(repo, 'electron/cli/macula.ts'), 'write', '--ipc'];
 
-/** Writes one byte at `offset` of `path` (flipped), flushed past the page cache. */
-async function corruptByte(path: string, offset: number): Promise<void> {
-  const handle = await open(path, 'r+');
-  const byte = Buffer.alloc(1);
-  await handle.read(byte, 0, 1, offset);
-  byte[0] = (byte[0] ?? 0) ^ 0xff;
-  await handle.write(byte, 0, 1, offset);
-  await handle.sync();
-  await handle.close();
-  if (path.startsWith('/dev/')) await sh('blockdev', ['--flushbufs', path]);
-}
 
 describe.skipIf(!root)('writeImage with a seed (root: loop devices)', () => {
   let dir: string;

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openImage } from '../electron/engine/source/open-image';
 import { writeImage } from '../electron/engine/write/write-targets';
 import type { WriteProgress } from '../electron/engine/write/write-types';
+import { corruptByte } from './helpers/corrupt';
 import { Loops, sh } from './helpers/loops';
 
 const MiB = 1 << 20;
@@ -33,17 +34,6 @@ function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Writes one byte at `offset` of `path` through the page cache, then flushes it out. */
-async function corruptByte(path: string, offset: number): Promise<void> {
-  const handle = await open(path, 'r+');
-  const byte = Buffer.alloc(1);
-  await handle.read(byte, 0, 1, offset);
-  byte[0] = (byte[0] ?? 0) ^ 0xff;
-  await handle.write(byte, 0, 1, offset);
-  await handle.sync();
-  await handle.close();
-  await sh('blockdev', ['--flushbufs', path]);
-}
 
 describe('writeImage to real loop devices', () => {
   let dir: string;

@@ -27,17 +27,7 @@ async function readFully(target: OpenedTarget, buffer: Buffer, want: number, pos
 export async function readSpan(target: OpenedTarget, buffer: Buffer, position: number, length: number): Promise<Buffer> {
   const from = Math.floor(position / ALIGNMENT) * ALIGNMENT;
   const want = paddedLength(position + length - from, Math.max(ALIGNMENT, target.sectorSize));
-  let got = 0;
-  while (got < want) {
-    let bytesRead: number;
-    try {
-      ({ bytesRead } = await target.handle.read(buffer, got, want - got, from + got));
-    } catch (err) {
-      throw readBackError(target.path, from + got, err);
-    }
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
+  const got = await readFully(target, buffer, want, from);
   const skip = position - from;
   return buffer.subarray(skip, Math.max(skip, Math.min(got, skip + length)));
 }
