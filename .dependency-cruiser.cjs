@@ -59,6 +59,14 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'node-agent-runs-alone',
+      severity: 'error',
+      comment:
+        'The node agent (image-build/agent) is bundled into one file for the OS: shared/, plain-Node engine modules and npm libraries only; never the desktop (CLI, Electron, web shell, renderer) or its own test support.',
+      from: { path: '^image-build/agent/src/' },
+      to: { path: ['(^|/)node_modules/electron/', '^electron/(cli|main|preload|web)/', '^renderer/', '^image-build/agent/testing/'] },
+    },
+    {
       name: 'production-code-does-not-import-tests',
       severity: 'error',
       from: { path: '^(shared|electron|renderer|image-build)/', pathNot: '\\.test\\.ts$' },

@@ -1,0 +1,194 @@
+import { EventEmitter } from 'node:events';
+import { assertNever } from '../../../shared/errors';
+import type { PairingStatus } from '../../../shared/fleet/node-api';
+import { SLOW_DOWN_STEP, type DeviceAuthorizationResponse } from '../../../shared/fleet/portal-contract';
+import { type PortalCredentials, saveCredentials } from './credentials';
+import type { NodeIdentity } from './node-identity';
+import { type PortalClient, PortalRequestError } from './portal-client';
+
+/**
+ * The node's pairing with the Portal, as the state union of shared/fleet/node-api.ts: redeem the seeded enrollment
+ * token (plan Phase 3), or run the device flow (RFC 8628) and hold the user code until someone approves it, then store
+ * the credentials and say `paired`. One exchange at a time; `start` while one runs just reports it.
+ */
+
+/** Timers the machine uses; tests may pass their own. */
+export interface PairingClock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export function realClock(): PairingClock {
+  return {
+    now: Date.now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      }),
+  };
+}
+
+type Internal =
+  | { readonly state: 'idle' }
+  | { readonly state: 'redeeming' }
+  | { readonly state: 'awaiting_user'; readonly codes: DeviceAuthorizationResponse; readonly expiresAt: number }
+  | { readonly state: 'paired'; readonly userName: string; readonly orgIdentity: string }
+  | { readonly state: 'failed'; readonly reason: Extract<PairingStatus, { state: 'failed' }>['reason']; readonly message: string };
+
+/** Poll errors in a row (5xx, timeouts) the device flow rides out before it gives up. */
+const MAX_TRANSIENT_FAILURES = 3;
+
+export interface PairingEvents {
+  change: [status: PairingStatus];
+}
+
+export class Pairing extends EventEmitter<PairingEvents> {
+  private current: Internal = { state: 'idle' };
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly identity: NodeIdentity,
+    private readonly portal: PortalClient | undefined,
+    private readonly stateDir: string,
+    private readonly clock: PairingClock,
+    stored: PortalCredentials | undefined,
+  ) {
+    super();
+    if (stored) this.current = { state: 'paired', userName: stored.user_name, orgIdentity: stored.org_identity };
+  }
+
+  /** The status as the API reports it; `awaiting_user.expires_in` counts from now. */
+  status(): PairingStatus {
+    const s = this.current;
+    switch (s.state) {
+      case 'idle':
+      case 'redeeming':
+        return { state: s.state };
+      case 'awaiting_user': {
+        const { user_code, verification_uri, verification_uri_complete, interval } = s.codes;
+        const expires_in = Math.max(0, Math.floor((s.expiresAt - this.clock.now()) / 1000));
+        return { state: 'awaiting_user', user_code, verification_uri, verification_uri_complete, interval, expires_in };
+      }
+      case 'paired':
+        return { state: 'paired', user_name: s.userName, org_identity: s.orgIdentity };
+      case 'failed':
+        return { state: 'failed', reason: s.reason, message: s.message };
+      default:
+        return assertNever(s);
+    }
+  }
+
+  private set(next: Internal): void {
+    this.current = next;
+    this.emit('change', this.status());
+  }
+
+  /** Begins an exchange unless one is running or the node is paired; returns the status either way. */
+  start(mode: 'auto' | 'device_flow'): PairingStatus {
+    const state = this.current.state;
+    if (state !== 'idle' && state !== 'failed') return this.status();
+    if (!this.portal) {
+      this.set({ state: 'failed', reason: 'portal_unreachable', message: 'the seed names no Portal (maculaos.portal.url)' });
+      return this.status();
+    }
+    const portal = this.portal;
+    const token = this.identity.enrollmentToken;
+    this.set({ state: 'redeeming' });
+    const run = mode === 'auto' && token !== undefined ? this.redeem(portal, token) : this.deviceFlow(portal);
+    void run.catch((err: unknown) => this.fail(err));
+    return this.status();
+  }
+
+  private fail(err: unknown): void {
+    if (this.abort.signal.aborted) return;
+    if (err instanceof PortalRequestError) this.set({ state: 'failed', reason: err.reason, message: err.message });
+    else this.set({ state: 'failed', reason: 'portal_error', message: `pairing failed on the node: ${(err as Error).message}` });
+  }
+
+  private async redeem(portal: PortalClient, token: string): Promise<void> {
+    const hostname = this.identity.hostname;
+    const outcome = await portal.pair({ enrollment_token: token, node_id: this.identity.nodeId, ...(hostname ? { hostname } : {}) });
+    if (!outcome.ok) {
+      this.set({ state: 'failed', reason: 'enrollment_token_refused', message: `the Portal refused the enrollment token: ${outcome.error}` });
+      return;
+    }
+    const { refresh_token, user_name, org_identity } = outcome.credentials;
+    await this.finish(portal, { method: 'enrollment_token', refresh_token, user_name, org_identity });
+  }
+
+  private async deviceFlow(portal: PortalClient): Promise<void> {
+    const codes = await portal.deviceAuthorization();
+    const expiresAt = this.clock.now() + codes.expires_in * 1000;
+    if (this.abort.signal.aborted) return;
+    this.set({ state: 'awaiting_user', codes, expiresAt });
+    let interval = codes.interval;
+    let transient = 0;
+    for (;;) {
+      // RFC 8628 §3.5: wait `interval` seconds before each request, the first included.
+      await this.clock.sleep(interval * 1000, this.abort.signal);
+      if (this.abort.signal.aborted) return;
+      if (this.clock.now() >= expiresAt) {
+        this.set({ state: 'failed', reason: 'expired_token', message: 'the code expired before anyone approved it' });
+        return;
+      }
+      let outcome;
+      try {
+        outcome = await portal.token(codes.device_code);
+        transient = 0;
+      } catch (err) {
+        if (++transient >= MAX_TRANSIENT_FAILURES) throw err;
+        continue;
+      }
+      if (outcome.ok) {
+        const t = outcome.tokens;
+        await this.finish(portal, {
+          method: 'device_flow',
+          refresh_token: t.refresh_token,
+          access_token: t.access_token,
+          ...(t.expires_in === undefined ? {} : { access_token_expires_at: new Date(this.clock.now() + t.expires_in * 1000).toISOString() }),
+          ...(t.scope === undefined ? {} : { scope: t.scope }),
+          user_name: t.user_name,
+          org_identity: t.org_identity,
+        });
+        return;
+      }
+      switch (outcome.error) {
+        case 'authorization_pending':
+          continue;
+        case 'slow_down':
+          interval += SLOW_DOWN_STEP;
+          continue;
+        case 'expired_token':
+          this.set({ state: 'failed', reason: 'expired_token', message: 'the code expired before anyone approved it' });
+          return;
+        case 'access_denied':
+          this.set({ state: 'failed', reason: 'access_denied', message: 'the user denied this node on the Portal' });
+          return;
+        default:
+          this.set({ state: 'failed', reason: 'portal_error', message: `the Portal answered the token request with ${outcome.error}` });
+          return;
+      }
+    }
+  }
+
+  private async finish(portal: PortalClient, got: Omit<PortalCredentials, 'version' | 'portal_url' | 'node_id' | 'paired_at'>): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    await saveCredentials(this.stateDir, {
+      version: 1,
+      portal_url: portal.url,
+      node_id: this.identity.nodeId,
+      paired_at: new Date(this.clock.now()).toISOString(),
+      ...got,
+    });
+    this.set({ state: 'paired', userName: got.user_name, orgIdentity: got.org_identity });
+  }
+
+  /** Stops a running device flow (agent shutdown). */
+  close(): void {
+    this.abort.abort();
+  }
+}
