@@ -9,6 +9,8 @@ import { verifyCommand } from './commands/verify';
 import { seedCommand } from './commands/seed';
 import { flashCommand } from './commands/flash';
 import { writeCommand } from './commands/write';
+import { discoverCommand } from './commands/discover';
+import { fleetCommand } from './commands/fleet';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { createOutput } from './output';
 
@@ -22,6 +24,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   flash: flashCommand,
   write: writeCommand,
   seed: seedCommand,
+  discover: discoverCommand,
+  fleet: fleetCommand,
 };
 
 function helpText(): string {

@@ -1,0 +1,167 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { MaculaError } from '../../../shared/errors';
+import type { NodeState } from '../../../shared/fleet/txt-record';
+import { defaultFleetDir } from './fleet-dir';
+import type { KnownNode } from './impostor';
+import { type FlashedNodeRow, type InventoryNode, type SightingRow, flashedNodeRowSchema, sightingRowSchema } from './inventory-rows';
+
+/**
+ * The fleet inventory: an SQLite database (better-sqlite3) of the nodes this desktop flashed and of the states they
+ * were seen in. WAL mode and a busy timeout, because the app, a `macula discover --watch` and a `macula flash` may
+ * write at once; SQLite's own locking keeps each write whole, which a read-modify-write of a file never would.
+ */
+
+/** Schema version in `PRAGMA user_version`; migrations go in `migrate` when it grows. */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS nodes (
+  node_id TEXT PRIMARY KEY,
+  hostname TEXT NOT NULL,
+  image_name TEXT NOT NULL,
+  image_sha256 TEXT NOT NULL,
+  seeded_at TEXT NOT NULL,
+  pinned_fingerprint TEXT
+);
+CREATE TABLE IF NOT EXISTS sightings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  node_id TEXT NOT NULL REFERENCES nodes(node_id) ON DELETE CASCADE,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL,
+  state TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  os_version TEXT NOT NULL,
+  addresses TEXT NOT NULL,
+  interfaces TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sightings_by_node ON sightings(node_id, id);
+`;
+
+/** What `recordFlashedNode` stores in the database (the key goes to the key store). */
+export type FlashedNode = Omit<FlashedNodeRow, 'pinned_fingerprint'>;
+
+/** A node as discovery saw it, for the history. */
+export interface Sighting {
+  readonly nodeId: string;
+  readonly state: NodeState;
+  readonly fingerprint: string;
+  readonly osVersion: string;
+  readonly addresses: readonly string[];
+  readonly interfaces: readonly string[];
+  readonly seenAt: Date;
+}
+
+interface RawSighting extends Omit<SightingRow, 'addresses' | 'interfaces'> {
+  addresses: string;
+  interfaces: string;
+}
+
+function parseSighting(raw: RawSighting): SightingRow {
+  return sightingRowSchema.parse({ ...raw, addresses: JSON.parse(raw.addresses) as unknown, interfaces: JSON.parse(raw.interfaces) as unknown });
+}
+
+export class FleetInventory {
+  private constructor(
+    private readonly db: Database.Database,
+    /** The directory holding `fleet.db` and `keys/`. */
+    readonly dir: string,
+  ) {}
+
+  /** Opens (creating if need be) the inventory in `dir`. */
+  static open(dir: string = defaultFleetDir()): FleetInventory {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let db: Database.Database;
+    try {
+      db = new Database(join(dir, 'fleet.db'));
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      const version = db.pragma('user_version', { simple: true });
+      if (typeof version === 'number' && version > SCHEMA_VERSION) {
+        throw new MaculaError('ERR_IO', `fleet inventory ${dir} has schema ${version}, newer than this version reads (${SCHEMA_VERSION})`);
+      }
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (e) {
+      if (e instanceof MaculaError) throw e;
+      throw new MaculaError('ERR_IO', `cannot open the fleet inventory in ${dir}: ${(e as Error).message}`, { path: dir });
+    }
+    return new FleetInventory(db, dir);
+  }
+
+  /** Adds or replaces a flashed node. Re-flashing a node id keeps its history but drops its pin (new certificate). */
+  addFlashedNode(node: FlashedNode): void {
+    const row = flashedNodeRowSchema.parse({ ...node, pinned_fingerprint: null });
+    this.db
+      .prepare(
+        `INSERT INTO nodes (node_id, hostname, image_name, image_sha256, seeded_at, pinned_fingerprint)
+         VALUES (@node_id, @hostname, @image_name, @image_sha256, @seeded_at, NULL)
+         ON CONFLICT(node_id) DO UPDATE SET hostname = excluded.hostname, image_name = excluded.image_name,
+           image_sha256 = excluded.image_sha256, seeded_at = excluded.seeded_at, pinned_fingerprint = NULL`,
+      )
+      .run(row);
+  }
+
+  /** Pins a node's certificate fingerprint (after its proof checked out). */
+  pinFingerprint(nodeId: string, fingerprint: string): void {
+    const result = this.db.prepare('UPDATE nodes SET pinned_fingerprint = ? WHERE node_id = ?').run(fingerprint, nodeId);
+    if (result.changes === 0) throw new MaculaError('ERR_USAGE', `node ${nodeId} is not in the fleet inventory`);
+  }
+
+  node(nodeId: string): FlashedNodeRow | undefined {
+    const raw: unknown = this.db.prepare('SELECT * FROM nodes WHERE node_id = ?').get(nodeId);
+    return raw === undefined ? undefined : flashedNodeRowSchema.parse(raw);
+  }
+
+  /** What impostor detection compares against. */
+  knownNodes(): KnownNode[] {
+    return this.list().map(({ node }) => ({ nodeId: node.node_id, hostname: node.hostname, pinnedFingerprint: node.pinned_fingerprint }));
+  }
+
+  /**
+   * Records that a node of the inventory was seen: extends its latest period when nothing but addresses changed,
+   * else starts a new one. Nodes not in the inventory are ignored (returns false): this is our fleet's history,
+   * not a log of the LAN.
+   */
+  recordSighting(s: Sighting): boolean {
+    const at = s.seenAt.toISOString();
+    return this.db.transaction((): boolean => {
+      if (!this.node(s.nodeId)) return false;
+      const last = this.history(s.nodeId, 1)[0];
+      const addresses = JSON.stringify(s.addresses);
+      const interfaces = JSON.stringify(s.interfaces);
+      if (last && last.state === s.state && last.fingerprint === s.fingerprint && last.os_version === s.osVersion) {
+        this.db.prepare('UPDATE sightings SET last_seen = ?, addresses = ?, interfaces = ? WHERE id = ?').run(at, addresses, interfaces, last.id);
+      } else {
+        this.db
+          .prepare(
+            `INSERT INTO sightings (node_id, first_seen, last_seen, state, fingerprint, os_version, addresses, interfaces)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(s.nodeId, at, at, s.state, s.fingerprint, s.osVersion, addresses, interfaces);
+      }
+      return true;
+    })();
+  }
+
+  /** A node's sightings, newest first. */
+  history(nodeId: string, limit = 100): SightingRow[] {
+    const rows = this.db.prepare('SELECT * FROM sightings WHERE node_id = ? ORDER BY id DESC LIMIT ?').all(nodeId, limit);
+    return rows.map((r) => parseSighting(r as RawSighting));
+  }
+
+  /** Every node with its latest sighting, by hostname. */
+  list(): InventoryNode[] {
+    const rows: unknown[] = this.db.prepare('SELECT * FROM nodes ORDER BY hostname, node_id').all();
+    return rows.map((raw) => {
+      const node = flashedNodeRowSchema.parse(raw);
+      return { node, lastSeen: this.history(node.node_id, 1)[0] ?? null };
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
