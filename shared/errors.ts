@@ -17,6 +17,8 @@ export const ERROR_CODES = {
     'ERR_KEY_INVALID',
     'ERR_SUMS_MALFORMED',
     'ERR_SUMS_NO_ENTRY',
+    // A node that cannot prove the pairing key seeded into it, or shows another certificate than the one pinned.
+    'ERR_NODE_IMPOSTOR',
   ],
   input: [
     'ERR_CATALOG_SCHEMA',
@@ -44,6 +46,8 @@ export const ERROR_CODES = {
     'ERR_TXT_INVALID_VALUE',
     'ERR_TXT_SECRET',
     'ERR_PROOF_INPUT',
+    // A node this desktop did not flash (no pairing key for it in the fleet inventory).
+    'ERR_NODE_UNKNOWN',
   ],
   io: [
     'ERR_IO',
@@ -52,6 +56,11 @@ export const ERROR_CODES = {
     'ERR_HTTP_TOO_MANY_REDIRECTS',
     'ERR_NETWORK',
     'ERR_ABORTED',
+    // Pairing: the node was not found on the LAN, answered outside its API, or the Portal exchange ended without
+    // credentials (denied, expired, token refused, Portal unreachable).
+    'ERR_NODE_NOT_FOUND',
+    'ERR_NODE_API',
+    'ERR_PAIRING_FAILED',
   ],
   // The chosen target must not be written: system drive, the drive holding the image or the app, too small, read-only.
   target: [

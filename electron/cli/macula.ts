@@ -11,6 +11,7 @@ import { flashCommand } from './commands/flash';
 import { writeCommand } from './commands/write';
 import { discoverCommand } from './commands/discover';
 import { fleetCommand } from './commands/fleet';
+import { pairCommand } from './commands/pair';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { createOutput } from './output';
 
@@ -26,6 +27,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   seed: seedCommand,
   discover: discoverCommand,
   fleet: fleetCommand,
+  pair: pairCommand,
 };
 
 function helpText(): string {

@@ -1,0 +1,33 @@
+/**
+ * The real node agent as its own process inside a network namespace, for the pairing tests:
+ * `agent-host.ts CONFIG_JSON` with { seed, stateDir, host, port, portalUrl } → startAgent with its own mDNS responder on
+ * `host` and an http Portal allowed (the contract server; main.ts never allows that). Prints `{"listening": …}` with
+ * the fingerprint and node id, then `{"state": …}` on every pairing change. SIGTERM closes it (mDNS goodbye).
+ */
+import { startAgent } from '../../image-build/agent/src/agent';
+
+interface AgentHostConfig {
+  readonly seed: string;
+  readonly stateDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly portalUrl: string;
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as AgentHostConfig;
+const agent = await startAgent({
+  seed: config.seed,
+  stateDir: config.stateDir,
+  host: config.host,
+  port: config.port,
+  mdns: { interface: config.host },
+  portalUrl: config.portalUrl,
+  allowInsecurePortal: true,
+  pairOnStart: false,
+  osVersion: '0.1.0',
+  arch: 'amd64',
+  onError: (err) => console.error(`agent error: ${err instanceof Error ? err.message : String(err)}`),
+});
+console.log(JSON.stringify({ listening: agent.port, fingerprint: agent.fingerprint, nodeId: agent.nodeId }));
+agent.onChange((status) => console.log(JSON.stringify({ state: status.state })));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void agent.close().then(() => process.exit(0)));
