@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import { catalogSchema } from './catalog';
+import { drivesListChannel } from './ipc-drives';
+import { flashCancelChannel, flashStartChannel } from './ipc-flash';
+import { imageInspectChannel } from './ipc-image';
+import { seedValidateChannel } from './ipc-seed';
 
 /**
  * The one IPC contract between the renderer and the engine, implemented by the Electron main process and by the
  * browser shell's local server alike; the renderer cannot tell them apart. Every request is validated with its
- * schema on the receiving side, in one wrapper.
+ * schema on the receiving side, in one wrapper; events (shared/ipc-events.ts) are validated by the renderer.
  */
 export const ipcContract = {
   'catalog.load': {
@@ -16,6 +20,11 @@ export const ipcContract = {
       fallbackReason: z.string().optional(),
     }),
   },
+  'image.inspect': imageInspectChannel,
+  'drives.list': drivesListChannel,
+  'seed.validate': seedValidateChannel,
+  'flash.start': flashStartChannel,
+  'flash.cancel': flashCancelChannel,
 } as const;
 
 export type IpcChannel = keyof typeof ipcContract;
@@ -23,14 +32,25 @@ export type IpcRequest<C extends IpcChannel> = z.input<(typeof ipcContract)[C]['
 export type IpcResponse<C extends IpcChannel> = z.output<(typeof ipcContract)[C]['response']>;
 
 /** An engine error as it crosses the boundary: code and message only, never a stack or a secret. */
-export const ipcErrorSchema = z.strictObject({ code: z.string(), message: z.string() });
+export const ipcErrorSchema = z.strictObject({ code: z.string(), message: z.string(), field: z.string().optional() });
 export type IpcError = z.infer<typeof ipcErrorSchema>;
 
 /** The bridge the renderer sees as `window.macula`, derived from the contract. */
 export interface MaculaBridge {
   invoke<C extends IpcChannel>(channel: C, request: IpcRequest<C>): Promise<IpcResponse<C>>;
+  /**
+   * Engine events as they arrive, unvalidated (they crossed a process boundary): parse each with `engineEventSchema`.
+   * Returns the unsubscribe function.
+   */
+  onEvent(listener: (event: unknown) => void): () => void;
+  /** The file-system path of a dropped file, where the shell can know it (Electron); absent in the browser shell. */
+  readonly pathForFile?: (file: object) => string;
 }
 
 export function isIpcChannel(name: string): name is IpcChannel {
   return Object.hasOwn(ipcContract, name);
 }
+
+/** The channel (Electron) and path (browser shell) engine events are pushed on. */
+export const EVENT_CHANNEL = 'macula:event';
+export const EVENTS_PATH = '/api/events';

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_HEADER, type WebShell, startWebShell } from '../electron/web/web-server';
+import { createAppEngine } from '../electron/engine/app/app-engine';
+import { engineEventSchema } from '../shared/ipc-events';
+import { EMPTY_SEED_FORM } from '../shared/seed-form';
 
 interface Reply {
   status: number;
@@ -21,6 +24,8 @@ function send(port: number, path: string, opts: { method?: string; headers?: Rec
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
+    // A stream answered where a refusal was due (the event stream) fails in seconds instead of hanging the test.
+    req.setTimeout(5000, () => req.destroy(new Error(`no complete answer to ${path} within 5 s`)));
     req.end(opts.body);
   });
 }
@@ -78,4 +83,98 @@ describe('browser shell server', () => {
     const unknown = await api({ origin, [TOKEN_HEADER]: shell.token }, '{}', '/api/fs.delete');
     expect(JSON.parse(unknown.body)).toMatchObject({ ok: false, error: { code: 'ERR_USAGE' } });
   });
+
+  const NEW_PATHS = ['/api/events', '/api/drives.list', '/api/seed.validate', '/api/flash.start', '/api/flash.cancel', '/api/image.inspect'];
+
+  it('refuses every new endpoint, the event stream included, without the token or from a foreign Origin', async () => {
+    for (const path of NEW_PATHS) {
+      expect((await api({ origin }, '{}', path)).status, `${path} without token`).toBe(401);
+      expect((await api({ origin: 'http://evil.example', [TOKEN_HEADER]: shell.token }, '{}', path)).status, `${path} foreign origin`).toBe(403);
+      expect((await api({ [TOKEN_HEADER]: shell.token }, '{}', path)).status, `${path} without Origin`).toBe(403);
+      const get = await send(port, path, { headers: { host: `127.0.0.1:${port}`, origin, [TOKEN_HEADER]: shell.token } });
+      expect(get.status, `${path} by GET`).toBe(405);
+    }
+  });
+
+  it('checks a seed form without ever sending the enrollment token back', async () => {
+    const token = 'enroll-0123456789abcdef0123';
+    const form = { ...EMPTY_SEED_FORM, hostname: 'Bad_Host', portalUrl: 'https://portal.example.com', portalToken: token };
+    const badText = (await api({ origin, [TOKEN_HEADER]: shell.token }, JSON.stringify({ form }), '/api/seed.validate')).body;
+    expect(JSON.parse(badText)).toMatchObject({ ok: true, value: { ok: false, errors: [{ field: 'hostname' }] } });
+    const good = await api({ origin, [TOKEN_HEADER]: shell.token }, JSON.stringify({ form: { ...form, hostname: 'edge-{nn}' } }), '/api/seed.validate');
+    expect(JSON.parse(good.body)).toMatchObject({ ok: true, value: { ok: true, summary: { hostname: 'edge-{nn}', template: true, hasEnrollmentToken: true } } });
+    expect(badText + good.body).not.toContain(token);
+  });
+
+  it('refuses a flash whose seed is invalid before starting anything, naming the field', async () => {
+    const request = { image: { kind: 'file', path: '/nonexistent.img' }, targets: ['/nonexistent-target'], seed: { ...EMPTY_SEED_FORM, timezone: 'Mars/Olympus' }, verify: true };
+    const reply = JSON.parse((await api({ origin, [TOKEN_HEADER]: shell.token }, JSON.stringify(request), '/api/flash.start')).body);
+    expect(reply).toMatchObject({ ok: false, error: { code: 'ERR_SEED_INVALID', field: 'timezone' } });
+  });
 });
+
+describe('browser shell event stream (Server-Sent Events)', () => {
+  let dir: string;
+  let shell: WebShell;
+  let port: number;
+  let origin: string;
+  const fakeDrive = {
+    device: '/dev/sdz',
+    size: 16e9,
+    description: 'Test Stick',
+    busType: 'USB',
+    isRemovable: true,
+    isSystem: false,
+    isReadOnly: false,
+    mountpoints: [],
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'macula-web-sse-'));
+    await writeFile(join(dir, 'index.html'), '<!doctype html><title>t</title>');
+    const engine = createAppEngine({ launch: () => ({ kind: 'in-process' }), driveSource: { list: async () => [fakeDrive] }, drivePollMs: 50 });
+    shell = await startWebShell(dir, { engine });
+    port = Number(new URL(shell.url).port);
+    origin = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await shell.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('streams engine events as text/event-stream to our origin with the token, each valid against the event schema', async () => {
+    const events = await new Promise<unknown[]>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/api/events', method: 'POST', headers: { host: `127.0.0.1:${port}`, origin, [TOKEN_HEADER]: shell.token } },
+        (res) => {
+          expect(res.statusCode).toBe(200);
+          expect(res.headers['content-type']).toContain('text/event-stream');
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            const data = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as unknown);
+            if (data.length > 0) {
+              req.destroy();
+              resolve(data);
+            }
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end('{}');
+    });
+    const first = engineEventSchema.parse(events[0]);
+    expect(first).toEqual({ type: 'drives.changed', added: ['/dev/sdz'], removed: [] });
+  });
+
+  it('lists the injected drive classified, and an added path that is no target as a problem', async () => {
+    const body = JSON.stringify({ showSystem: false, extraPaths: ['/nonexistent-target'], imageSize: 32e9 });
+    const reply = await send(port, '/api/drives.list', { method: 'POST', headers: { host: `127.0.0.1:${port}`, origin, [TOKEN_HEADER]: shell.token, 'content-type': 'application/json' }, body });
+    const value = JSON.parse(reply.body).value;
+    expect(value.drives).toHaveLength(1);
+    expect(value.drives[0]).toMatchObject({ drive: { device: '/dev/sdz' }, refusals: [{ reason: 'too-small' }], origin: 'os' });
+    expect(value.problems).toEqual([{ path: '/nonexistent-target', message: expect.stringContaining('does not exist') }]);
+  });
+});
+

@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { MaculaError } from '../../shared/errors';
 import { type Seed, seedWarnings } from '../../shared/seed';
-import { expandSeeds } from '../../shared/seed-batch';
-import { seedToYaml } from '../../shared/seed-yaml';
-import { driveSerial } from '../engine/drives/util-linux';
+import { type TargetSeed, expandTargetSeeds } from '../engine/app/target-seeds';
 import type { Args, OptionSpec } from './args';
 import { SEED_FLAG_OPTIONS, SEED_FLAG_USAGE, readSeedFile, seedFromFlags } from './commands/seed';
 import type { Output } from './output';
@@ -12,12 +9,7 @@ import type { Output } from './output';
 export const FLASH_SEED_OPTIONS: OptionSpec = { seed: { type: 'string' }, ...SEED_FLAG_OPTIONS };
 export const FLASH_SEED_USAGE = `[--seed FILE | ${SEED_FLAG_USAGE}]`;
 
-/** One target's seed, ready to write, and what may be said about it (never its secrets). */
-export interface TargetSeed {
-  readonly yaml: string;
-  readonly hostname: string | undefined;
-  readonly nodeId: string;
-}
+export type { TargetSeed };
 
 /**
  * The seed of each target, from `--seed FILE` or the seed flags: validated, the hostname template expanded per target
@@ -33,7 +25,6 @@ export async function chooseSeeds(args: Args, targets: readonly string[], out: O
   const base: Seed | undefined = file !== undefined ? await readSeedFile(file) : fromFlags;
   if (base === undefined) return undefined;
   for (const message of seedWarnings(base)) out.event('warning', { message }, `warning: ${message}`);
-  const serials = base.hostname?.includes('{serial}') ? await Promise.all(targets.map(driveSerial)) : undefined;
-  const seeds = expandSeeds(base, targets.length, { ...(serials ? { serials } : {}), random: (n) => randomBytes(n) });
-  return seeds.map((seed) => ({ yaml: seedToYaml(seed), hostname: seed.hostname, nodeId: seed.maculaos.pairing?.node_id ?? '' }));
+  // Expanded by the same code as the app's flashes (engine/app/target-seeds.ts).
+  return expandTargetSeeds(base, targets);
 }

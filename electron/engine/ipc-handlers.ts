@@ -1,9 +1,30 @@
 import type { IpcChannel, IpcRequest, IpcResponse } from '../../shared/ipc-contract';
+import { validateSeedForm } from '../../shared/seed-form';
+import { listDriveViews } from './app/drive-views';
+import type { FlashSessions } from './app/flash-sessions';
+import { inspectForApp } from './app/image-info';
 import { loadCatalog } from './catalog/load-catalog';
+import type { DriveSource } from './drives/list-drives';
 
 /** The engine side of every IPC channel; the Electron main process and the web shell both dispatch here. */
 export type IpcHandlers = { [C in IpcChannel]: (request: IpcRequest<C>) => Promise<IpcResponse<C>> };
 
-export const ipcHandlers: IpcHandlers = {
-  'catalog.load': async (request) => loadCatalog(request.url !== undefined ? { url: request.url } : {}),
-};
+export interface HandlerDeps {
+  readonly flashes: FlashSessions;
+  readonly driveSource?: DriveSource;
+}
+
+export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
+  return {
+    'catalog.load': async (request) => loadCatalog(request.url !== undefined ? { url: request.url } : {}),
+    'image.inspect': async (request) => inspectForApp(request.path),
+    'drives.list': async (request) => listDriveViews(request, deps.driveSource),
+    // The seed itself stays here: only the secret-free summary goes back.
+    'seed.validate': async (request) => {
+      const r = validateSeedForm(request.form);
+      return r.ok ? { ok: true, summary: r.summary, warnings: r.warnings } : { ok: false, errors: r.errors };
+    },
+    'flash.start': async (request) => deps.flashes.start(request),
+    'flash.cancel': async (request) => deps.flashes.cancel(request.flashId),
+  };
+}

@@ -1,5 +1,5 @@
-import { contextBridge, ipcRenderer } from 'electron';
-import type { IpcChannel, IpcRequest, IpcResponse, MaculaBridge } from '../../shared/ipc-contract';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
+import { EVENT_CHANNEL, type IpcChannel, type IpcRequest, type IpcResponse, type MaculaBridge } from '../../shared/ipc-contract';
 
 /** Exposes exactly one typed bridge, `window.macula`, to the sandboxed renderer. */
 const bridge: MaculaBridge = {
@@ -7,9 +7,16 @@ const bridge: MaculaBridge = {
     const result = (await ipcRenderer.invoke('macula:invoke', channel, request)) as
       | { ok: true; value: IpcResponse<C> }
       | { ok: false; error: { code: string; message: string } };
-    if (!result.ok) throw new Error(result.error.message);
+    if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
     return result.value;
   },
+  // Only the event payload crosses, never the IpcRendererEvent (it would hand the renderer ipcRenderer itself).
+  onEvent(listener) {
+    const forward = (_event: unknown, payload: unknown): void => listener(payload);
+    ipcRenderer.on(EVENT_CHANNEL, forward);
+    return () => void ipcRenderer.removeListener(EVENT_CHANNEL, forward);
+  },
+  pathForFile: (file) => webUtils.getPathForFile(file as Parameters<typeof webUtils.getPathForFile>[0]),
 };
 
 contextBridge.exposeInMainWorld('macula', bridge);

@@ -1,40 +1,52 @@
-import { useEffect, useState } from 'react';
-import { type CatalogImage, catalogEntryId } from '../../shared/catalog';
-import type { IpcResponse, MaculaBridge } from '../../shared/ipc-contract';
-import { CatalogList } from './catalog-list';
+import { useState } from 'react';
+import type { MaculaBridge } from '../../shared/ipc-contract';
+import { EMPTY_SEED_FORM, type SeedSummary } from '../../shared/seed-form';
+import { ChooseOs } from './choose-os';
+import { ChooseTargets } from './choose-targets';
+import { CustomiseForm } from './customise-form';
+import { FlashStep } from './flash-step';
+import { StepNav } from './step-nav';
+import { type Customisation, type ImagePick, STEPS, type Step } from './wizard-types';
 
-type CatalogState =
-  | { kind: 'loading' }
-  | { kind: 'loaded'; value: IpcResponse<'catalog.load'> }
-  | { kind: 'failed'; message: string };
-
-/** Step 1 of the wizard: choose an OS image from the release catalog. */
+/** The flash wizard: Choose OS → Customise → Choose targets → Flash. State flows down; each step reports up. */
 export function App({ bridge }: { bridge: MaculaBridge }) {
-  const [state, setState] = useState<CatalogState>({ kind: 'loading' });
-  const [chosen, setChosen] = useState<CatalogImage | undefined>();
+  const [step, setStep] = useState<Step>('os');
+  const [image, setImage] = useState<ImagePick>();
+  const [customisation, setCustomisation] = useState<Customisation>({ kind: 'seed', form: EMPTY_SEED_FORM, summary: EMPTY_SUMMARY });
+  const [customised, setCustomised] = useState(false);
+  const [targets, setTargets] = useState<string[]>([]);
+  const [extraPaths, setExtraPaths] = useState<string[]>([]);
+  const [flashing, setFlashing] = useState(false);
+  // A flash key: each visit to the Flash step after "flash more" starts fresh.
+  const [round, setRound] = useState(0);
 
-  useEffect(() => {
-    bridge
-      .invoke('catalog.load', {})
-      .then((value) => setState({ kind: 'loaded', value }))
-      .catch((e: unknown) => setState({ kind: 'failed', message: e instanceof Error ? e.message : String(e) }));
-  }, [bridge]);
+  const reachable = (s: Step): boolean => {
+    if (flashing) return s === 'flash';
+    const i = STEPS.indexOf(s);
+    const done = [true, image !== undefined, image !== undefined && customised, image !== undefined && customised && targets.length > 0];
+    return done.slice(0, i + 1).every(Boolean);
+  };
 
   return (
     <main>
-      <h1>Macula Companion</h1>
-      <h2>Choose OS</h2>
-      {state.kind === 'loading' && <p role="status">Loading the release catalog…</p>}
-      {state.kind === 'failed' && <p role="alert">Catalog unavailable: {state.message}</p>}
-      {state.kind === 'loaded' && (
-        <>
-          <p className="source">
-            {state.value.source === 'bundled' ? 'Offline copy bundled with the app' : state.value.location}
-            {state.value.fallbackReason && <span title={state.value.fallbackReason}> (network unavailable)</span>}
-          </p>
-          <CatalogList images={state.value.catalog.os_list} chosenId={chosen && catalogEntryId(chosen)} onChoose={setChosen} />
-        </>
+      <header>
+        <h1>Macula Companion</h1>
+        <StepNav current={step} reachable={reachable} onGo={setStep} />
+      </header>
+      {step === 'os' && <ChooseOs bridge={bridge} chosen={image} onChoose={setImage} onNext={() => setStep('customise')} />}
+      {step === 'customise' && (
+        <CustomiseForm bridge={bridge} initial={customisation} onDone={(c) => { setCustomisation(c); setCustomised(true); setStep('targets'); }} />
+      )}
+      {step === 'targets' && image && (
+        <ChooseTargets bridge={bridge} image={image} selected={targets} onSelect={setTargets} extraPaths={extraPaths} onExtraPaths={setExtraPaths} onNext={() => setStep('flash')} />
+      )}
+      {step === 'flash' && image && (
+        <FlashStep key={round} bridge={bridge} image={image} customisation={customisation} targets={targets} onBusy={setFlashing}
+          onAgain={() => { setRound((r) => r + 1); setStep('targets'); }} />
       )}
     </main>
   );
 }
+
+/** Placeholder until the form is validated; `customised` gates the steps after it. */
+const EMPTY_SUMMARY: SeedSummary = { template: false, mesh: { bootstrap: false, relay: false }, hasEnrollmentToken: false, sshKeyCount: 0 };

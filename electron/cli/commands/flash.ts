@@ -4,13 +4,11 @@ import { type Bmap, mappedSize } from '../../../shared/bmap';
 import { MaculaError, isErrorCode } from '../../../shared/errors';
 import { formatSize } from '../../../shared/drive';
 import type { WriterResult } from '../../../shared/writer-protocol';
-import { assertWritable, checkTarget } from '../../engine/drives/check-target';
+import { checkTargets, runFlashWrite } from '../../engine/app/flash-write';
 import type { ImageSource } from '../../engine/source/image-source';
 import { openImage } from '../../engine/source/open-image';
 import { findSidecarBmap, readBmap } from '../../engine/source/read-bmap';
 import { ejectTarget } from '../../engine/write/eject';
-import { writeImage } from '../../engine/write/write-targets';
-import { runWriter } from '../../engine/writer-process/writer-client';
 import { ACQUIRE_OPTIONS, ACQUIRE_USAGE, acquireFromArgs, isRemoteImage } from '../acquire-args';
 import type { Command, CommandContext } from '../command';
 import { elevatedWriterCommand, isPrivileged } from '../elevation';
@@ -81,13 +79,9 @@ export const flashCommand: Command = {
     const imageSize = source.sizeHint ?? sparse?.bmap.imageSize;
 
     // Every target is checked before anything is asked or written: one refused target refuses the whole flash.
-    const checks = [];
-    for (const target of targets) {
-      const check = await checkTarget(target, { imagePath: image, ...(imageSize !== undefined ? { imageSize } : {}) });
+    const checks = await checkTargets(targets, image, imageSize, (target, check) => {
       for (const w of check.warnings) out.event('warning', { target, reason: w.reason, message: w.message }, `warning: ${target}: ${w.message}`);
-      checks.push(check);
-    }
-    for (const check of checks) if (check.refusals.length > 0) await assertWritable(check.drive.device, { imagePath: image, ...(imageSize !== undefined ? { imageSize } : {}) });
+    });
 
     if (!args.flag('yes')) {
       if (!process.stdin.isTTY) throw new MaculaError('ERR_USAGE', 'flashing erases the targets: confirm with --yes when not on a terminal');
@@ -104,18 +98,17 @@ export const flashCommand: Command = {
       bars.set(p.target, `${p.target} ${p.phase} ${pct} ${formatBytes(p.rate)}/s`);
       out.status([...bars.values()].join(' | '));
     };
-    const result: WriterResult = isPrivileged()
-      ? await writeImage({
-          source,
-          targets,
-          verify,
-          signal,
-          onProgress,
-          bmap: sparse?.bmap,
-          ...(stateConfigs ? { stateConfigs } : {}),
-          preflight: async (target, size) => void (await assertWritable(target, { imagePath: image, ...(size !== undefined ? { imageSize: size } : {}) })),
-        }).then((r) => ({ kind: 'result' as const, size: r.size, ...(r.sha256 ? { sha256: r.sha256 } : {}), targets: r.targets.map((t) => ({ ...t, notes: [...t.notes] })) }))
-      : await runWriter({ command: elevatedWriterCommand(), image, targets, verify, signal, onProgress, bmap: sparse?.path, seeds: stateConfigs });
+    const result: WriterResult = await runFlashWrite({
+      launch: isPrivileged() ? { kind: 'in-process' } : { kind: 'elevated', command: elevatedWriterCommand() },
+      image,
+      source,
+      targets,
+      verify,
+      bmap: sparse,
+      stateConfigs,
+      signal,
+      onProgress,
+    });
     out.endProgress();
 
     for (const [i, t] of result.targets.entries()) {

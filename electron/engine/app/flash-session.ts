@@ -1,0 +1,102 @@
+import { MaculaError, isMaculaError } from '../../../shared/errors';
+import type { ImageChoice } from '../../../shared/ipc-flash';
+import type { FlashEvent, FlashTargetResult } from '../../../shared/ipc-events';
+import type { WriterResult } from '../../../shared/writer-protocol';
+import type { WriteProgress } from '../write/write-types';
+import { ejectTarget } from '../write/eject';
+import { checkTargets, runFlashWrite } from './flash-write';
+import { resolveImage } from './resolve-image';
+import type { TargetSeed } from './target-seeds';
+import type { WriterLaunch } from './writer-launch';
+
+/** Everything one flash needs; seeds are expanded before the session starts, so a bad seed never gets this far. */
+export interface FlashSessionPlan {
+  readonly flashId: string;
+  readonly image: ImageChoice;
+  readonly targets: readonly string[];
+  readonly seeds: readonly TargetSeed[] | undefined;
+  readonly verify: boolean;
+  readonly launch: WriterLaunch;
+}
+
+/** Progress at most this often per target (a stream of events, not a flood), phase changes always. */
+const PROGRESS_INTERVAL_MS = 200;
+
+function throttled(emit: (e: FlashEvent) => void, flashId: string): (p: WriteProgress) => void {
+  const last = new Map<string, { at: number; phase: string }>();
+  return (p) => {
+    const now = Date.now();
+    const prev = last.get(p.target);
+    if (prev && prev.phase === p.phase && now - prev.at < PROGRESS_INTERVAL_MS && p.bytes !== p.total) return;
+    last.set(p.target, { at: now, phase: p.phase });
+    // Field by field: the writer process's events carry more (`kind`) than the strict event schema admits.
+    const { target, phase, bytes, total, rate, etaSeconds } = p;
+    emit({ type: 'flash.progress', flashId, target, phase, bytes, rate, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) });
+  };
+}
+
+/** One target's result as the UI sees it: the state partition and the seeded node's name and id, never its key. */
+function targetResult(t: WriterResult['targets'][number], seed: TargetSeed | undefined): FlashTargetResult {
+  if (!t.ok) return { target: t.path, ok: false, error: { code: t.error.code, message: t.error.message }, notes: t.notes };
+  const seeded = t.state !== undefined && seed !== undefined;
+  return {
+    target: t.path,
+    ok: true,
+    verified: t.verified,
+    notes: t.notes,
+    ...(t.state ? { state: { table: t.state.table, partition: t.state.partition } } : {}),
+    ...(seeded && seed.hostname !== undefined ? { hostname: seed.hostname } : {}),
+    ...(seeded ? { nodeId: seed.nodeId } : {}),
+  };
+}
+
+/**
+ * Runs one flash to its end, reporting through `emit`: download (for a catalog entry), target checks, the write and
+ * read-back per target, each target's result, and exactly one `flash.finished`. Never throws.
+ */
+export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSignal, emit: (e: FlashEvent) => void): Promise<void> {
+  const { flashId } = plan;
+  try {
+    const image = await resolveImage(plan.image, signal, ({ bytes, total, rate, etaSeconds }) =>
+      emit({ type: 'flash.stage', flashId, stage: 'downloading', bytes, rate, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) }),
+    );
+    emit({ type: 'flash.stage', flashId, stage: 'checking', bytes: 0, rate: 0 });
+    const checks = await checkTargets(plan.targets, image.path, image.size);
+    if (signal.aborted) throw new MaculaError('ERR_ABORTED', 'cancelled before writing');
+    emit({ type: 'flash.stage', flashId, stage: 'writing', bytes: 0, rate: 0, ...(image.size !== undefined ? { total: image.size } : {}) });
+    const result = await runFlashWrite({
+      launch: plan.launch,
+      image: image.path,
+      source: image.source,
+      targets: plan.targets,
+      verify: plan.verify,
+      bmap: image.bmap,
+      stateConfigs: plan.seeds?.map((s) => s.yaml),
+      signal,
+      onProgress: throttled(emit, flashId),
+    });
+    for (const [i, t] of result.targets.entries()) {
+      const notes = [...t.notes];
+      // Removable drives written well are ejected, ready to pull (as `macula flash` does by default).
+      const removable = checks.find((c) => c.drive.device === t.path)?.drive.removable ?? false;
+      if (t.ok && removable) {
+        const ejected = await ejectTarget(t.path, removable);
+        notes.push(ejected.ejected ? 'ejected: safe to remove' : `not ejected: ${ejected.why}`);
+      }
+      emit({ type: 'flash.target', flashId, result: targetResult({ ...t, notes }, plan.seeds?.[i]) });
+    }
+    const failed = result.targets.filter((t) => !t.ok).length;
+    emit({
+      type: 'flash.finished',
+      flashId,
+      outcome: failed === 0 ? 'succeeded' : signal.aborted ? 'cancelled' : 'failed',
+      size: result.size,
+      ...(result.sha256 ? { sha256: result.sha256 } : {}),
+      ...(failed > 0 ? { error: { code: 'ERR_WRITE_FAILED', message: `${failed} of ${result.targets.length} targets failed` } } : {}),
+    });
+  } catch (e) {
+    const code = isMaculaError(e) ? e.code : 'ERR_INTERNAL';
+    const message = e instanceof Error ? e.message : String(e);
+    emit({ type: 'flash.finished', flashId, outcome: signal.aborted ? 'cancelled' : 'failed', error: { code, message } });
+  }
+}

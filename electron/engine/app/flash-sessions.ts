@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { MaculaError } from '../../../shared/errors';
+import type { IpcRequest, IpcResponse } from '../../../shared/ipc-contract';
+import type { FlashEvent } from '../../../shared/ipc-events';
+import { validateSeedForm } from '../../../shared/seed-form';
+import { type FlashSessionPlan, runFlashSession } from './flash-session';
+import { type TargetSeed, expandTargetSeeds } from './target-seeds';
+import type { WriterLaunch } from './writer-launch';
+
+/** The seed of each target from the form, or a refusal naming the first bad field (`details.field`). */
+async function seedsFor(request: IpcRequest<'flash.start'>): Promise<TargetSeed[] | undefined> {
+  if (request.seed === null) return undefined;
+  const checked = validateSeedForm(request.seed);
+  if (!checked.ok) {
+    const first = checked.errors[0];
+    throw new MaculaError('ERR_SEED_INVALID', `seed refused: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, {
+      field: first?.field ?? 'form',
+    });
+  }
+  return expandTargetSeeds(checked.seed, request.targets);
+}
+
+/** The flashes running in this engine, by id: started by `flash.start`, stopped by `flash.cancel`. */
+export class FlashSessions {
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(
+    private readonly launch: () => WriterLaunch,
+    private readonly emit: (event: FlashEvent) => void,
+  ) {}
+
+  /** Checks the request and expands the seeds, then starts the flash and returns its id at once. */
+  async start(request: IpcRequest<'flash.start'>): Promise<IpcResponse<'flash.start'>> {
+    if (new Set(request.targets).size !== request.targets.length) throw new MaculaError('ERR_USAGE', 'the same target is chosen twice');
+    const seeds = await seedsFor(request);
+    const flashId = randomUUID();
+    const controller = new AbortController();
+    this.running.set(flashId, controller);
+    const plan: FlashSessionPlan = { flashId, image: request.image, targets: request.targets, seeds, verify: request.verify, launch: this.launch() };
+    void runFlashSession(plan, controller.signal, this.emit).finally(() => this.running.delete(flashId));
+    return { flashId };
+  }
+
+  cancel(flashId: string): IpcResponse<'flash.cancel'> {
+    const controller = this.running.get(flashId);
+    controller?.abort();
+    return { cancelled: controller !== undefined };
+  }
+
+  /** Stops every flash (the app is closing). */
+  cancelAll(): void {
+    for (const controller of this.running.values()) controller.abort();
+  }
+}

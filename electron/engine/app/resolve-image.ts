@@ -1,0 +1,61 @@
+import type { Bmap } from '../../../shared/bmap';
+import { findCatalogEntry } from '../../../shared/catalog-parse';
+import { MaculaError } from '../../../shared/errors';
+import type { ImageChoice } from '../../../shared/ipc-flash';
+import type { ByteProgress } from '../../../shared/progress';
+import { acquireImage } from '../acquire/acquire-image';
+import { loadCatalog } from '../catalog/load-catalog';
+import { defaultCacheDir } from '../download/cache-dir';
+import type { ImageSource } from '../source/image-source';
+import { openImage } from '../source/open-image';
+import { findSidecarBmap, readBmap } from '../source/read-bmap';
+import { loadTrustedKeys } from '../trust/keyring';
+
+/** An image ready to flash: its file, opened, and the block map to use with it. */
+export interface ResolvedImage {
+  readonly path: string;
+  readonly source: ImageSource;
+  readonly bmap: { readonly path: string; readonly bmap: Bmap } | undefined;
+  readonly size: number | undefined;
+}
+
+/** The block map at `path`, refused when it describes another image (as `macula flash` does). */
+async function loadBmap(path: string | undefined, source: ImageSource): Promise<ResolvedImage['bmap']> {
+  if (path === undefined) return undefined;
+  const bmap = await readBmap(path);
+  if (source.sizeHint !== undefined && source.sizeHint !== bmap.imageSize) {
+    throw new MaculaError('ERR_SIZE_MISMATCH', `${path} describes an image of ${bmap.imageSize} bytes, the image is ${source.sizeHint}: wrong bmap`, {
+      path,
+      expected: bmap.imageSize,
+      actual: source.sizeHint,
+    });
+  }
+  return { path, bmap };
+}
+
+/**
+ * The chosen image as a local file: a file as given (with its `.bmap` beside it, if any), or a catalog entry fetched
+ * into the cache and verified against the release's signed SHA256SUMS first, exactly as `macula download`.
+ */
+export async function resolveImage(choice: ImageChoice, signal: AbortSignal, onDownload: (p: ByteProgress) => void): Promise<ResolvedImage> {
+  let path: string;
+  let bmapPath: string | undefined;
+  if (choice.kind === 'file') {
+    path = choice.path;
+    bmapPath = await findSidecarBmap(path);
+  } else {
+    const { catalog } = await loadCatalog(choice.catalogUrl !== undefined ? { url: choice.catalogUrl } : {});
+    const acquired = await acquireImage({
+      origin: { kind: 'catalog', entry: findCatalogEntry(catalog, choice.entryId) },
+      keys: await loadTrustedKeys(),
+      cacheDir: defaultCacheDir(),
+      signal,
+      onProgress: onDownload,
+    });
+    path = acquired.path;
+    bmapPath = acquired.bmap?.path;
+  }
+  const source = await openImage(path);
+  const bmap = await loadBmap(bmapPath, source);
+  return { path, source, bmap, size: source.sizeHint ?? bmap?.bmap.imageSize };
+}

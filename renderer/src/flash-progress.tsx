@@ -1,0 +1,72 @@
+import { useState } from 'react';
+import type { MaculaBridge } from '../../shared/ipc-contract';
+import { messageOf } from './bridge';
+import { formatEta, formatRate, percent } from './format';
+import { type FlashState, reduceFlash } from './flash-state';
+import { TargetProgress } from './target-progress';
+import { useEngineEvents } from './use-engine-events';
+
+const STAGE_TEXT: Record<FlashState['stage'], string> = {
+  starting: 'Starting…',
+  downloading: 'Downloading and verifying the image…',
+  checking: 'Checking the targets…',
+  writing: 'Flashing…',
+  finished: 'Finished',
+};
+
+/** The running flash: overall stage, one row per target, cancel while running, the outcome at the end. */
+export function FlashProgress(props: { bridge: MaculaBridge; initial: FlashState; onAgain: () => void }) {
+  const [state, setState] = useState(props.initial);
+  const [cancelError, setCancelError] = useState<string>();
+  useEngineEvents(props.bridge, (event) => {
+    if (event.type !== 'drives.changed') setState((s) => reduceFlash(s, event));
+  });
+
+  async function cancel(): Promise<void> {
+    try {
+      await props.bridge.invoke('flash.cancel', { flashId: state.flashId });
+    } catch (e) {
+      setCancelError(messageOf(e));
+    }
+  }
+
+  const running = state.outcome === undefined;
+  const d = state.download;
+  return (
+    <div className="flash-progress">
+      <p className="stage" role="status" aria-live="polite" data-outcome={state.outcome ?? 'running'}>
+        {state.outcome === 'succeeded' && 'Flash complete: every target written and checked.'}
+        {state.outcome === 'failed' && `Flash failed${state.error ? `: ${state.error.message}` : ''}`}
+        {state.outcome === 'cancelled' && 'Flash cancelled.'}
+        {running && STAGE_TEXT[state.stage]}
+      </p>
+      {state.stage === 'downloading' && d && (
+        <div className="download">
+          <progress aria-label="Download" max={100} value={percent(d.bytes, d.total)} />
+          <div className="numbers">
+            <span className="pct">{percent(d.bytes, d.total) ?? '–'}%</span>
+            <span className="rate">{formatRate(d.rate)}</span>
+            <span className="eta">ETA {formatEta(d.etaSeconds)}</span>
+          </div>
+        </div>
+      )}
+      <ul className="targets" aria-label="Targets">
+        {Object.entries(state.targets).map(([target, t]) => (
+          <TargetProgress key={target} target={target} state={t} />
+        ))}
+      </ul>
+      {cancelError && <p role="alert">Could not cancel: {cancelError}</p>}
+      <div className="actions">
+        {running ? (
+          <button type="button" onClick={() => void cancel()}>
+            Cancel
+          </button>
+        ) : (
+          <button type="button" className="primary" onClick={props.onAgain}>
+            Flash more drives
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}

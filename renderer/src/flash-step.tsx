@@ -1,0 +1,76 @@
+import { useState } from 'react';
+import type { MaculaBridge } from '../../shared/ipc-contract';
+import type { ImageChoice } from '../../shared/ipc-flash';
+import { catalogEntryId } from '../../shared/catalog';
+import { messageOf } from './bridge';
+import { FlashProgress } from './flash-progress';
+import { type FlashState, initialFlash } from './flash-state';
+import { type Customisation, type ImagePick, imageName } from './wizard-types';
+
+function imageChoice(pick: ImagePick): ImageChoice {
+  return pick.kind === 'file' ? { kind: 'file', path: pick.path } : { kind: 'catalog', entryId: catalogEntryId(pick.entry) };
+}
+
+function describe(c: Customisation): string {
+  if (c.kind === 'none') return 'none (image only)';
+  const s = c.summary;
+  const parts = [s.hostname ?? 'no hostname', s.timezone, s.keyboard, s.locale, s.portalUrl && `Portal ${s.portalUrl}`, s.sshKeyCount > 0 && `${s.sshKeyCount} SSH key(s)`];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** Step 4: what is about to happen, one explicit "erase and flash", then the progress of that flash. */
+export function FlashStep(props: { bridge: MaculaBridge; image: ImagePick; customisation: Customisation; targets: readonly string[]; onBusy: (busy: boolean) => void; onAgain: () => void }) {
+  const [verify, setVerify] = useState(true);
+  const [flash, setFlash] = useState<FlashState>();
+  const [error, setError] = useState<{ message: string }>();
+  const [starting, setStarting] = useState(false);
+
+  async function start(): Promise<void> {
+    setStarting(true);
+    setError(undefined);
+    try {
+      const { flashId } = await props.bridge.invoke('flash.start', {
+        image: imageChoice(props.image),
+        targets: [...props.targets],
+        seed: props.customisation.kind === 'seed' ? props.customisation.form : null,
+        verify,
+      });
+      props.onBusy(true);
+      setFlash(initialFlash(flashId, props.targets));
+    } catch (e) {
+      setError({ message: messageOf(e) });
+    } finally {
+      setStarting(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="step-title">
+      <h2 id="step-title">Flash</h2>
+      {flash ? (
+        <FlashProgress bridge={props.bridge} initial={flash} onAgain={() => { props.onBusy(false); props.onAgain(); }} />
+      ) : (
+        <>
+          <dl className="summary">
+            <dt>Image</dt>
+            <dd>{imageName(props.image)}</dd>
+            <dt>Customisation</dt>
+            <dd>{describe(props.customisation)}</dd>
+            <dt>Targets</dt>
+            <dd>{props.targets.join(', ')}</dd>
+          </dl>
+          <label className="toggle">
+            <input type="checkbox" checked={verify} onChange={(e) => setVerify(e.target.checked)} /> Read every target back and compare (recommended)
+          </label>
+          <p className="warning-box">Everything on {props.targets.length === 1 ? 'this drive' : `these ${props.targets.length} drives`} will be erased.</p>
+          {error && <p className="error" role="alert">Cannot flash: {error.message}</p>}
+          <div className="actions">
+            <button type="button" className="primary danger" disabled={starting} onClick={() => void start()}>
+              Erase and flash
+            </button>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,74 @@
+import type { FlashTargetResult } from '../../shared/ipc-events';
+import { formatEta, formatRate, percent } from './format';
+import type { TargetState } from './flash-state';
+
+const PHASE_LABEL: Record<TargetState['phase'], string> = {
+  waiting: 'Waiting',
+  writing: 'Writing',
+  verifying: 'Verifying',
+  done: 'Done',
+  failed: 'Failed',
+};
+
+function Result({ result }: { result: FlashTargetResult }) {
+  if (!result.ok) {
+    return (
+      <p className="result failed" role="alert">
+        Failed: {result.error.message} <span className="code">({result.error.code})</span>
+      </p>
+    );
+  }
+  return (
+    <div className="result ok">
+      <p>
+        {result.verified ? 'Written and verified' : 'Written (not verified)'}
+        {result.state && ` · seeded in MACULAOS_STATE (partition ${result.state.partition})`}
+      </p>
+      {(result.hostname !== undefined || result.nodeId !== undefined) && (
+        <dl className="node">
+          {result.hostname !== undefined && (
+            <>
+              <dt>Hostname</dt>
+              <dd>{result.hostname}</dd>
+            </>
+          )}
+          {result.nodeId !== undefined && (
+            <>
+              <dt>Node id</dt>
+              <dd>
+                <code>{result.nodeId}</code>
+              </dd>
+            </>
+          )}
+        </dl>
+      )}
+      {result.notes.length > 0 && <p className="hint">{result.notes.join('; ')}</p>}
+    </div>
+  );
+}
+
+/** One target's bar, phase, speed and time left (fixed-width numbers: nothing jumps as they change), then its result. */
+export function TargetProgress(props: { target: string; state: TargetState }) {
+  const { state } = props;
+  const pct = state.phase === 'done' ? 100 : percent(state.bytes, state.total);
+  const id = `progress-${props.target.replace(/[^A-Za-z0-9]/g, '-')}`;
+  return (
+    <li className={`target-progress phase-${state.phase}`} data-target={props.target}>
+      <div className="target-head">
+        <span className="device" id={`${id}-label`}>
+          {props.target}
+        </span>
+        <span className="phase" data-phase={state.phase}>
+          {PHASE_LABEL[state.phase]}
+        </span>
+      </div>
+      <progress aria-labelledby={`${id}-label`} max={100} value={pct} />
+      <div className="numbers" aria-hidden={state.phase === 'done' || state.phase === 'failed'}>
+        <span className="pct">{pct === undefined ? '–' : `${pct}%`}</span>
+        <span className="rate">{formatRate(state.rate)}</span>
+        <span className="eta">ETA {formatEta(state.etaSeconds)}</span>
+      </div>
+      {state.result && <Result result={state.result} />}
+    </li>
+  );
+}

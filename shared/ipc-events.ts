@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * Engine → renderer events, one schema for both pushes: Server-Sent Events in the browser shell, webContents.send in
+ * Electron. The renderer validates every event with `engineEventSchema` before it touches state.
+ */
+
+const byteCount = z.number().int().nonnegative();
+const flashId = z.string().min(1);
+const errorSchema = z.strictObject({ code: z.string(), message: z.string() });
+
+/** Rate and time left of a byte-moving step. */
+const meter = { bytes: byteCount, total: byteCount.optional(), rate: z.number().nonnegative(), etaSeconds: z.number().nonnegative().optional() };
+
+export const flashTargetResultSchema = z.discriminatedUnion('ok', [
+  z.strictObject({
+    target: z.string(),
+    ok: z.literal(true),
+    verified: z.boolean(),
+    notes: z.array(z.string()),
+    /** The MACULAOS_STATE partition the seed went to. */
+    state: z.strictObject({ table: z.enum(['mbr', 'gpt']), partition: z.number().int().positive() }).optional(),
+    /** The seeded node: its host name and pairing node id (not secret: it is in its mDNS TXT record too). */
+    hostname: z.string().optional(),
+    nodeId: z.string().optional(),
+  }),
+  z.strictObject({ target: z.string(), ok: z.literal(false), error: errorSchema, notes: z.array(z.string()) }),
+]);
+export type FlashTargetResult = z.infer<typeof flashTargetResultSchema>;
+
+export const FLASH_STAGES = ['downloading', 'checking', 'writing'] as const;
+
+export const engineEventSchema = z.discriminatedUnion('type', [
+  /** Drives came or went: list them again. */
+  z.strictObject({ type: z.literal('drives.changed'), added: z.array(z.string()), removed: z.array(z.string()) }),
+  /** The flash as a whole moved on (the download reports its bytes). */
+  z.strictObject({ type: z.literal('flash.stage'), flashId, stage: z.enum(FLASH_STAGES), ...meter }),
+  /** One target's write or read-back. */
+  z.strictObject({ type: z.literal('flash.progress'), flashId, target: z.string(), phase: z.enum(['writing', 'verifying', 'done', 'failed']), ...meter }),
+  z.strictObject({ type: z.literal('flash.target'), flashId, result: flashTargetResultSchema }),
+  /** Exactly one per flash, last. */
+  z.strictObject({
+    type: z.literal('flash.finished'),
+    flashId,
+    outcome: z.enum(['succeeded', 'failed', 'cancelled']),
+    sha256: z.string().optional(),
+    size: byteCount.optional(),
+    error: errorSchema.optional(),
+  }),
+]);
+export type EngineEvent = z.infer<typeof engineEventSchema>;
+export type FlashEvent = Exclude<EngineEvent, { type: 'drives.changed' }>;
