@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests use real servers, GnuPG homes and temp dirs; keep them in separate processes.
     pool: 'forks',
+    setupFiles: ['test/setup-env.ts'],
   },
 });

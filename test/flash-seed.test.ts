@@ -152,6 +152,11 @@ describe.skipIf(!root)('macula flash --seed on real loop devices (root)', () => 
     expect(pairing?.key).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(seed).toEqual({ ...asked, maculaos: { ...asked.maculaos, pairing } });
     expect((result?.['seed'] as { nodeId: string }).nodeId).toBe(pairing?.node_id);
+    // The node is in the fleet inventory for `macula pair`, its key in a 0600 file and nowhere in the output.
+    expect(run.events.find((e) => e['event'] === 'recorded')).toMatchObject({ nodeId: pairing?.node_id });
+    const fleet = await macula(['fleet', '--json']);
+    expect(fleet.stdout).toContain(pairing?.node_id ?? 'no node id');
+    expect(fleet.stdout).not.toContain(pairing?.key ?? 'no key');
     expect(run.stdout).not.toContain(pairing?.key ?? 'no key');
 
     expect(await sh('fsck.vfat', ['-n', `${device}p1`])).toMatch(/files/);

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { type Bmap, mappedSize } from '../../../shared/bmap';
 import { MaculaError, isErrorCode } from '../../../shared/errors';
 import { formatSize } from '../../../shared/drive';
 import type { WriterResult } from '../../../shared/writer-protocol';
 import { checkTargets, runFlashWrite } from '../../engine/app/flash-write';
+import { recordSeededNodes } from '../../engine/app/record-seeded';
 import type { ImageSource } from '../../engine/source/image-source';
 import { openImage } from '../../engine/source/open-image';
 import { findSidecarBmap, readBmap } from '../../engine/source/read-bmap';
@@ -116,6 +118,11 @@ export const flashCommand: Command = {
       const seeded = t.ok && t.state && seed ? `; seeded${seed.hostname ? ` ${seed.hostname}` : ''} (node ${seed.nodeId}) in ${STATE_LABEL}, partition ${t.state.partition}` : '';
       if (t.ok) out.event('target', { ...t, ...(seed ? { seed } : {}) }, `OK ${t.path}: written${t.verified ? ' and verified' : ' (not verified)'}${seeded}${t.notes.length ? ` (${t.notes.join('; ')})` : ''}`);
       else out.event('target', { ...t }, `FAILED ${t.path}: ${t.error.message}`);
+    }
+    // Seeded nodes go into the fleet inventory (with their pairing keys, 0600) for `macula pair` and discovery.
+    for (const r of await recordSeededNodes(result, seeds, basename(given))) {
+      if (r.warning !== undefined) out.event('warning', { target: r.target, nodeId: r.nodeId, message: r.warning }, `warning: ${r.target}: ${r.warning}`);
+      else out.event('recorded', { target: r.target, nodeId: r.nodeId }, `Recorded node ${r.nodeId} in the fleet inventory`);
     }
     // Removable drives that were written (and verified, unless --no-verify) are ejected, ready to pull.
     if (!args.flag('no-eject')) {

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { MaculaError, isMaculaError } from '../../../shared/errors';
 import type { ImageChoice } from '../../../shared/ipc-flash';
 import type { FlashEvent, FlashTargetResult } from '../../../shared/ipc-events';
@@ -5,6 +6,7 @@ import type { WriterResult } from '../../../shared/writer-protocol';
 import type { WriteProgress } from '../write/write-types';
 import { ejectTarget } from '../write/eject';
 import { checkTargets, runFlashWrite } from './flash-write';
+import { recordSeededNodes } from './record-seeded';
 import { resolveImage } from './resolve-image';
 import type { TargetSeed } from './target-seeds';
 import type { WriterLaunch } from './writer-launch';
@@ -33,6 +35,11 @@ function throttled(emit: (e: FlashEvent) => void, flashId: string): (p: WritePro
     const { target, phase, bytes, total, rate, etaSeconds } = p;
     emit({ type: 'flash.progress', flashId, target, phase, bytes, rate, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) });
   };
+}
+
+/** The image as the fleet inventory names it: the catalog entry, or the file's name. */
+function imageName(choice: ImageChoice): string {
+  return choice.kind === 'file' ? basename(choice.path) : choice.entryId;
 }
 
 /** One target's result as the UI sees it: the state partition and the seeded node's name and id, never its key. */
@@ -75,8 +82,11 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
       signal,
       onProgress: throttled(emit, flashId),
     });
+    const recorded = await recordSeededNodes(result, plan.seeds, imageName(plan.image));
     for (const [i, t] of result.targets.entries()) {
       const notes = [...t.notes];
+      const record = recorded.find((r) => r.target === t.path);
+      if (record) notes.push(record.warning ?? 'recorded in the fleet inventory');
       // Removable drives written well are ejected, ready to pull (as `macula flash` does by default).
       const removable = checks.find((c) => c.drive.device === t.path)?.drive.removable ?? false;
       if (t.ok && removable) {

@@ -4,11 +4,13 @@ import { expandSeeds } from '../../../shared/seed-batch';
 import { seedToYaml } from '../../../shared/seed-yaml';
 import { driveSerial } from '../drives/util-linux';
 
-/** One target's seed, ready to write, and what may be said about it (never its secrets). */
+/** One target's seed, ready to write, and what may be said about it; `pairingKey` only goes to the fleet inventory. */
 export interface TargetSeed {
   readonly yaml: string;
   readonly hostname: string | undefined;
   readonly nodeId: string;
+  /** Secret: written to the inventory's 0600 key file after a successful flash, never shown or logged. */
+  readonly pairingKey: string;
 }
 
 /**
@@ -19,5 +21,10 @@ export interface TargetSeed {
 export async function expandTargetSeeds(base: Seed, targets: readonly string[]): Promise<TargetSeed[]> {
   const serials = base.hostname?.includes('{serial}') ? await Promise.all(targets.map(driveSerial)) : undefined;
   const seeds = expandSeeds(base, targets.length, { ...(serials ? { serials } : {}), random: (n) => randomBytes(n) });
-  return seeds.map((seed) => ({ yaml: seedToYaml(seed), hostname: seed.hostname, nodeId: seed.maculaos.pairing?.node_id ?? '' }));
+  return seeds.map((seed) => {
+    const pairing = seed.maculaos.pairing;
+    // expandSeeds gives every seed a pairing; a seed without one would be a bug there.
+    if (!pairing?.node_id || !pairing.key) throw new Error('expandSeeds returned a seed without a pairing');
+    return { yaml: seedToYaml(seed), hostname: seed.hostname, nodeId: pairing.node_id, pairingKey: pairing.key };
+  });
 }

@@ -1,4 +1,5 @@
 import { MaculaError } from '../../../shared/errors';
+import { nodeName } from '../../../shared/fleet/node-name';
 import type { MeshRole } from '../../../shared/fleet/seed-formats';
 import { MESH_ROLES } from '../../../shared/fleet/seed-formats';
 import type { Seed } from '../../../shared/seed';
@@ -43,5 +44,5 @@ export function nodeIdentityFrom(seed: Seed, source: string): NodeIdentity {
 
 /** The DNS-SD instance and host name: the seeded hostname, else `macula-` and the start of the node id. */
 export function serviceName(identity: NodeIdentity): string {
-  return identity.hostname ?? `macula-${identity.nodeId.slice(0, 8)}`;
+  return nodeName(identity.hostname, identity.nodeId);
 }
