@@ -140,7 +140,8 @@ export class Pairing extends EventEmitter<PairingEvents> {
         outcome = await portal.token(codes.device_code);
         transient = 0;
       } catch (err) {
-        if (++transient >= MAX_TRANSIENT_FAILURES) throw err;
+        // Ride out MAX_TRANSIENT_FAILURES in a row; the next one in a row ends the flow.
+        if (++transient > MAX_TRANSIENT_FAILURES) throw err;
         continue;
       }
       if (outcome.ok) {
