@@ -1,10 +1,15 @@
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { EVENT_CHANNEL, type IpcChannel, type IpcRequest, type IpcResponse, type MaculaBridge } from '../../shared/ipc-contract';
+import { INVOKE_CHANNEL } from './invoke-channel';
 
-/** Exposes exactly one typed bridge, `window.macula`, to the sandboxed renderer. */
+/**
+ * Exposes exactly one typed bridge, `window.macula`, to the sandboxed renderer. A sandboxed preload can require only
+ * `electron` (and a few Node shims), so electron/build.mjs bundles everything else into preload.cjs;
+ * test/bundle-boundaries.test.ts runs that bundle against a fake `electron` and checks what it exposes.
+ */
 const bridge: MaculaBridge = {
   async invoke<C extends IpcChannel>(channel: C, request: IpcRequest<C>): Promise<IpcResponse<C>> {
-    const result = (await ipcRenderer.invoke('macula:invoke', channel, request)) as
+    const result = (await ipcRenderer.invoke(INVOKE_CHANNEL, channel, request)) as
       | { ok: true; value: IpcResponse<C> }
       | { ok: false; error: { code: string; message: string } };
     if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });

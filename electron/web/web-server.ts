@@ -6,6 +6,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { EVENTS_PATH } from '../../shared/ipc-contract';
 import { type AppEngine, createAppEngine } from '../engine/app/app-engine';
 import { dispatchIpc } from '../engine/ipc-dispatch';
+import { createLogger } from '../engine/log/logger';
 import { openEventStream } from './sse-stream';
 import { appWriterLaunch } from './writer-launch';
 
@@ -25,6 +26,8 @@ const CONTENT_TYPES: Record<string, string> = {
 // Same policy as the Electron window: nothing but our own origin.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const SECURITY_HEADERS = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+// Request lines at debug level (MACULA_LOG=debug); the logger redacts, and headers (the session token) are never logged.
+const log = createLogger({ namespace: 'web' });
 
 export interface WebShell {
   readonly url: string;
@@ -78,7 +81,12 @@ export async function startWebShell(rendererDir: string, portOrOptions: number |
   const streams = new Set<() => void>();
 
   const server = createServer((req, res) => {
-    void handle(req, res).catch((e: unknown) => send(res, 500, e instanceof Error ? e.message : 'internal error'));
+    const started = Date.now();
+    res.on('finish', () => log.debug(`${req.method ?? '?'} ${req.url ?? ''} ${res.statusCode} ${Date.now() - started}ms`));
+    void handle(req, res).catch((e: unknown) => {
+      log.error('request failed', { url: req.url, error: e });
+      send(res, 500, e instanceof Error ? e.message : 'internal error');
+    });
   });
 
   /** The one gate of every API request; answers and returns false when it is refused. */
