@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { catalogSchema } from './catalog';
 import { drivesListChannel } from './ipc-drives';
 import { flashCancelChannel, flashStartChannel } from './ipc-flash';
+import { fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
 import { imageInspectChannel } from './ipc-image';
 import { seedValidateChannel } from './ipc-seed';
 
@@ -25,6 +26,11 @@ export const ipcContract = {
   'seed.validate': seedValidateChannel,
   'flash.start': flashStartChannel,
   'flash.cancel': flashCancelChannel,
+  'fleet.list': fleetListChannel,
+  'fleet.watch': fleetWatchChannel,
+  'fleet.unwatch': fleetUnwatchChannel,
+  'fleet.pair': fleetPairChannel,
+  'fleet.pairCancel': fleetPairCancelChannel,
 } as const;
 
 export type IpcChannel = keyof typeof ipcContract;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fleetEventSchemas } from './ipc-fleet';
 
 /**
  * Engine → renderer events, one schema for both pushes: Server-Sent Events in the browser shell, webContents.send in
@@ -47,6 +48,13 @@ export const engineEventSchema = z.discriminatedUnion('type', [
     size: byteCount.optional(),
     error: errorSchema.optional(),
   }),
+  ...fleetEventSchemas,
 ]);
 export type EngineEvent = z.infer<typeof engineEventSchema>;
-export type FlashEvent = Exclude<EngineEvent, { type: 'drives.changed' }>;
+export type FlashEvent = Extract<EngineEvent, { type: `flash.${string}` }>;
+export type FleetEvent = Extract<EngineEvent, { type: `fleet.${string}` }>;
+
+/** Whether an event belongs to a flash (the flash view's reducer takes only these). */
+export function isFlashEvent(event: EngineEvent): event is FlashEvent {
+  return event.type.startsWith('flash.');
+}

@@ -2,6 +2,9 @@ import type { IpcChannel, IpcRequest, IpcResponse } from '../../shared/ipc-contr
 import { validateSeedForm } from '../../shared/seed-form';
 import { listDriveViews } from './app/drive-views';
 import type { FlashSessions } from './app/flash-sessions';
+import { listFleet } from './app/fleet-list';
+import type { FleetPairings } from './app/fleet-pairings';
+import type { FleetWatch } from './app/fleet-watch';
 import { inspectForApp } from './app/image-info';
 import { loadCatalog } from './catalog/load-catalog';
 import type { DriveSource } from './drives/list-drives';
@@ -11,6 +14,7 @@ export type IpcHandlers = { [C in IpcChannel]: (request: IpcRequest<C>) => Promi
 
 export interface HandlerDeps {
   readonly flashes: FlashSessions;
+  readonly fleet: { readonly fleetDir: string; readonly watch: FleetWatch; readonly pairings: FleetPairings };
   readonly driveSource?: DriveSource;
 }
 
@@ -26,5 +30,10 @@ export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
     },
     'flash.start': async (request) => deps.flashes.start(request),
     'flash.cancel': async (request) => deps.flashes.cancel(request.flashId),
+    'fleet.list': async () => listFleet(deps.fleet.fleetDir, deps.fleet.watch),
+    'fleet.watch': async (request) => deps.fleet.watch.watch(request.watchId),
+    'fleet.unwatch': async (request) => ({ released: deps.fleet.watch.unwatch(request.watchId) }),
+    'fleet.pair': async (request) => deps.fleet.pairings.start(request.nodeId),
+    'fleet.pairCancel': async (request) => ({ cancelled: deps.fleet.pairings.cancel(request.pairingId) }),
   };
 }

@@ -1,52 +1,33 @@
 import { useState } from 'react';
 import type { MaculaBridge } from '../../shared/ipc-contract';
-import { EMPTY_SEED_FORM, type SeedSummary } from '../../shared/seed-form';
-import { ChooseOs } from './choose-os';
-import { ChooseTargets } from './choose-targets';
-import { CustomiseForm } from './customise-form';
-import { FlashStep } from './flash-step';
-import { StepNav } from './step-nav';
-import { type Customisation, type ImagePick, STEPS, type Step } from './wizard-types';
+import { FlashWizard } from './flash-wizard';
+import { FleetView } from './fleet-view';
 
-/** The flash wizard: Choose OS → Customise → Choose targets → Flash. State flows down; each step reports up. */
+const SECTIONS = { flash: 'Flash', fleet: 'Fleet' } as const;
+type Section = keyof typeof SECTIONS;
+
+/**
+ * The app: the flash wizard and the fleet view, one at a time. The wizard stays mounted while hidden, so a flash in
+ * progress keeps its state; the fleet view mounts only while shown, because mounting it starts mDNS discovery.
+ */
 export function App({ bridge }: { bridge: MaculaBridge }) {
-  const [step, setStep] = useState<Step>('os');
-  const [image, setImage] = useState<ImagePick>();
-  const [customisation, setCustomisation] = useState<Customisation>({ kind: 'seed', form: EMPTY_SEED_FORM, summary: EMPTY_SUMMARY });
-  const [customised, setCustomised] = useState(false);
-  const [targets, setTargets] = useState<string[]>([]);
-  const [extraPaths, setExtraPaths] = useState<string[]>([]);
-  const [flashing, setFlashing] = useState(false);
-  // A flash key: each visit to the Flash step after "flash more" starts fresh.
-  const [round, setRound] = useState(0);
-
-  const reachable = (s: Step): boolean => {
-    if (flashing) return s === 'flash';
-    const i = STEPS.indexOf(s);
-    const done = [true, image !== undefined, image !== undefined && customised, image !== undefined && customised && targets.length > 0];
-    return done.slice(0, i + 1).every(Boolean);
-  };
-
+  const [section, setSection] = useState<Section>('flash');
   return (
     <main>
-      <header>
+      <header className="app-header">
         <h1>Macula Companion</h1>
-        <StepNav current={step} reachable={reachable} onGo={setStep} />
+        <nav aria-label="Sections" className="sections">
+          {(Object.keys(SECTIONS) as Section[]).map((s) => (
+            <button key={s} type="button" aria-current={section === s ? 'page' : undefined} onClick={() => setSection(s)}>
+              {SECTIONS[s]}
+            </button>
+          ))}
+        </nav>
       </header>
-      {step === 'os' && <ChooseOs bridge={bridge} chosen={image} onChoose={setImage} onNext={() => setStep('customise')} />}
-      {step === 'customise' && (
-        <CustomiseForm bridge={bridge} initial={customisation} onDone={(c) => { setCustomisation(c); setCustomised(true); setStep('targets'); }} />
-      )}
-      {step === 'targets' && image && (
-        <ChooseTargets bridge={bridge} image={image} selected={targets} onSelect={setTargets} extraPaths={extraPaths} onExtraPaths={setExtraPaths} onNext={() => setStep('flash')} />
-      )}
-      {step === 'flash' && image && (
-        <FlashStep key={round} bridge={bridge} image={image} customisation={customisation} targets={targets} onBusy={setFlashing}
-          onAgain={() => { setRound((r) => r + 1); setStep('targets'); }} />
-      )}
+      <div hidden={section !== 'flash'}>
+        <FlashWizard bridge={bridge} />
+      </div>
+      {section === 'fleet' && <FleetView bridge={bridge} />}
     </main>
   );
 }
-
-/** Placeholder until the form is validated; `customised` gates the steps after it. */
-const EMPTY_SUMMARY: SeedSummary = { template: false, mesh: { bootstrap: false, relay: false }, hasEnrollmentToken: false, sshKeyCount: 0 };

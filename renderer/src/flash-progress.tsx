@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { MaculaBridge } from '../../shared/ipc-contract';
+import { isFlashEvent } from '../../shared/ipc-events';
 import { messageOf } from './bridge';
 import { formatEta, formatRate, percent } from './format';
 import { type FlashState, reduceFlash } from './flash-state';
@@ -19,7 +20,7 @@ export function FlashProgress(props: { bridge: MaculaBridge; initial: FlashState
   const [state, setState] = useState(props.initial);
   const [cancelError, setCancelError] = useState<string>();
   useEngineEvents(props.bridge, (event) => {
-    if (event.type !== 'drives.changed') setState((s) => reduceFlash(s, event));
+    if (isFlashEvent(event)) setState((s) => reduceFlash(s, event));
   });
 
   async function cancel(): Promise<void> {

@@ -1,11 +1,12 @@
 import { toString as qrText } from 'qrcode';
 import { MaculaError } from '../../../shared/errors';
 import type { PairingStatus } from '../../../shared/fleet/node-api';
-import { type DiscoveredNode, FleetDiscovery } from '../../engine/fleet/discovery';
 import { defaultFleetDir } from '../../engine/fleet/fleet-dir';
-import { classifyAdvertisement } from '../../engine/fleet/impostor';
+import { chooseNode, findNode, nodeEndpoint } from '../../engine/fleet/find-node';
+import type { KnownNode } from '../../engine/fleet/impostor';
 import { FleetInventory } from '../../engine/fleet/inventory';
 import { pairNode } from '../../engine/fleet/pair-node';
+import { sightingOf } from '../../engine/fleet/sighting';
 import type { Command } from '../command';
 import type { Output } from '../output';
 
@@ -19,54 +20,14 @@ function seconds(value: string | undefined, fallback: number, flag: string): num
   return n;
 }
 
-const matches = (node: DiscoveredNode, wanted: string): boolean =>
-  node.nodeId === wanted || node.name.toLowerCase() === wanted.toLowerCase() || node.host.toLowerCase().replace(/\.local\.?$/, '') === wanted.toLowerCase();
-
-/**
- * The advertisements of `wanted` (a node id or host name) heard within `timeoutS`. Waits the whole time once one is
- * heard only briefly more, so an impostor answering alongside the real node is seen too.
- */
-async function findNode(wanted: string, timeoutS: number, signal: AbortSignal): Promise<DiscoveredNode[]> {
-  const discovery = new FleetDiscovery();
-  try {
-    discovery.start();
-    const deadline = Date.now() + timeoutS * 1000;
-    let firstSeen: number | undefined;
-    while (Date.now() < deadline && !signal.aborted) {
-      const found = discovery.nodes().filter((n) => matches(n, wanted));
-      if (found.length > 0) firstSeen ??= Date.now();
-      // One more second after the first answer: every responder on the LAN answers the same query.
-      if (firstSeen !== undefined && Date.now() - firstSeen > 1000) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return discovery.nodes().filter((n) => matches(n, wanted));
-  } finally {
-    await discovery.stop();
-  }
-}
-
-/** The one advertisement to pair with, after refusing impostors and ambiguity. */
-function chooseNode(wanted: string, found: DiscoveredNode[], fleetDir: string): DiscoveredNode {
+/** What impostor detection compares against, read once. */
+function knownNodes(fleetDir: string): KnownNode[] {
   const inventory = FleetInventory.open(fleetDir);
-  let known;
   try {
-    known = inventory.knownNodes();
+    return inventory.knownNodes();
   } finally {
     inventory.close();
   }
-  const genuine = found.filter((n) => {
-    const verdict = classifyAdvertisement({ nodeId: n.nodeId, fingerprint: n.txt.fingerprint, name: n.name, host: n.host }, known);
-    return verdict.kind !== 'impostor';
-  });
-  if (found.length > 0 && genuine.length === 0) {
-    throw new MaculaError('ERR_NODE_IMPOSTOR', `every node answering as ${wanted} contradicts what this desktop knows (pinned certificate or host name): impostor; nothing was sent`);
-  }
-  const node = genuine[0];
-  if (!node) throw new MaculaError('ERR_NODE_NOT_FOUND', `no node ${wanted} answered on the local network (mDNS _macula._tcp)`);
-  if (genuine.length > 1) {
-    throw new MaculaError('ERR_NODE_IMPOSTOR', `${genuine.length} nodes answer as ${wanted} with different certificates; pair by node id, or check the network`);
-  }
-  return node;
 }
 
 /** Prints the device-flow codes once per user code: the code, the link, and a QR code on a terminal. */
@@ -95,10 +56,9 @@ export const pairCommand: Command = {
     const wanted = args.positional(0, 'NODE-ID|HOSTNAME');
     const fleetDir = defaultFleetDir();
     const found = await findNode(wanted, seconds(args.string('find-timeout'), DEFAULT_FIND_S, '--find-timeout'), signal);
-    const node = chooseNode(wanted, found, fleetDir);
-    const address = node.addresses.find((a) => !a.includes(':')) ?? node.addresses[0];
-    if (address === undefined) throw new MaculaError('ERR_NODE_NOT_FOUND', `node ${wanted} advertises no address`);
-    const endpoint = { host: address, port: node.txt.apiPort, fingerprint: node.txt.fingerprint };
+    const node = chooseNode(wanted, found, knownNodes(fleetDir));
+    const endpoint = nodeEndpoint(node);
+    const address = endpoint.host;
     out.event('found', { nodeId: node.nodeId, name: node.name, address, port: endpoint.port, state: node.txt.state }, `found ${node.name} (${node.nodeId}) at ${address}:${endpoint.port}, ${node.txt.state}`);
     const report = statusReporter(out);
     let pending = Promise.resolve();
@@ -113,7 +73,7 @@ export const pairCommand: Command = {
     await pending;
     const inventory = FleetInventory.open(fleetDir);
     try {
-      inventory.recordSighting({ nodeId: node.nodeId, state: 'paired', fingerprint: endpoint.fingerprint, osVersion: node.txt.osVersion, addresses: node.addresses, interfaces: node.interfaces, seenAt: new Date() });
+      inventory.recordSighting(sightingOf(node, 'paired'));
     } finally {
       inventory.close();
     }

@@ -1,8 +1,12 @@
 import type { EngineEvent } from '../../../shared/ipc-events';
 import type { DriveSource } from '../drives/list-drives';
+import type { DiscoveryOptions } from '../fleet/discovery';
+import { defaultFleetDir } from '../fleet/fleet-dir';
 import { type IpcHandlers, createIpcHandlers } from '../ipc-handlers';
 import { driveWatchSwitch } from './drive-watch';
 import { EventHub } from './event-hub';
+import { FleetPairings } from './fleet-pairings';
+import { FleetWatch } from './fleet-watch';
 import { FlashSessions } from './flash-sessions';
 import type { WriterLaunch } from './writer-launch';
 
@@ -13,6 +17,12 @@ export interface AppEngineOptions {
   readonly driveSource?: DriveSource;
   /** Hot-plug poll interval while someone listens to events. */
   readonly drivePollMs?: number;
+  /** The fleet inventory and pairing keys (default: MACULA_FLEET_DIR, else the user's data directory). */
+  readonly fleetDir?: string;
+  /** mDNS discovery settings of the fleet view (tests pass a port or interfaces). */
+  readonly discovery?: DiscoveryOptions;
+  /** How long a fleet view's watch lease lives without renewal. */
+  readonly fleetLeaseMs?: number;
 }
 
 /** The engine as the app shells (Electron main, web server) use it: request handlers and one event stream. */
@@ -20,16 +30,25 @@ export interface AppEngine {
   readonly handlers: IpcHandlers;
   /** Subscribe to engine events; returns the unsubscribe. */
   subscribe(listener: (event: EngineEvent) => void): () => void;
-  /** Cancels running flashes. */
+  /** Cancels running flashes and pairings, stops discovery. */
   close(): void;
 }
 
 export function createAppEngine(options: AppEngineOptions): AppEngine {
   const hub: EventHub = new EventHub(driveWatchSwitch(() => hub, { intervalMs: options.drivePollMs ?? 2000, ...(options.driveSource ? { source: options.driveSource } : {}) }));
-  const flashes = new FlashSessions(options.launch, (e) => hub.emit(e));
+  const emit = (e: EngineEvent): void => hub.emit(e);
+  const flashes = new FlashSessions(options.launch, emit);
+  const fleetDir = options.fleetDir ?? defaultFleetDir();
+  const discovery = options.discovery ? { discovery: options.discovery } : {};
+  const watch = new FleetWatch({ fleetDir, emit, ...discovery, ...(options.fleetLeaseMs !== undefined ? { leaseMs: options.fleetLeaseMs } : {}) });
+  const pairings = new FleetPairings({ fleetDir, watch, emit, ...discovery });
   return {
-    handlers: createIpcHandlers({ flashes, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
+    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
     subscribe: (listener) => hub.subscribe(listener),
-    close: () => flashes.cancelAll(),
+    close: () => {
+      flashes.cancelAll();
+      pairings.cancelAll();
+      void watch.close();
+    },
   };
 }

@@ -1,0 +1,49 @@
+import { useState } from 'react';
+import type { MaculaBridge } from '../../shared/ipc-contract';
+import { EMPTY_SEED_FORM, type SeedSummary } from '../../shared/seed-form';
+import { ChooseOs } from './choose-os';
+import { ChooseTargets } from './choose-targets';
+import { CustomiseForm } from './customise-form';
+import { FlashStep } from './flash-step';
+import { StepNav } from './step-nav';
+import { type Customisation, type ImagePick, STEPS, type Step } from './wizard-types';
+
+/** The flash wizard: Choose OS → Customise → Choose targets → Flash. State flows down; each step reports up. */
+export function FlashWizard({ bridge }: { bridge: MaculaBridge }) {
+  const [step, setStep] = useState<Step>('os');
+  const [image, setImage] = useState<ImagePick>();
+  const [customisation, setCustomisation] = useState<Customisation>({ kind: 'seed', form: EMPTY_SEED_FORM, summary: EMPTY_SUMMARY });
+  const [customised, setCustomised] = useState(false);
+  const [targets, setTargets] = useState<string[]>([]);
+  const [extraPaths, setExtraPaths] = useState<string[]>([]);
+  const [flashing, setFlashing] = useState(false);
+  // A flash key: each visit to the Flash step after "flash more" starts fresh.
+  const [round, setRound] = useState(0);
+
+  const reachable = (s: Step): boolean => {
+    if (flashing) return s === 'flash';
+    const i = STEPS.indexOf(s);
+    const done = [true, image !== undefined, image !== undefined && customised, image !== undefined && customised && targets.length > 0];
+    return done.slice(0, i + 1).every(Boolean);
+  };
+
+  return (
+    <>
+      <StepNav current={step} reachable={reachable} onGo={setStep} />
+      {step === 'os' && <ChooseOs bridge={bridge} chosen={image} onChoose={setImage} onNext={() => setStep('customise')} />}
+      {step === 'customise' && (
+        <CustomiseForm bridge={bridge} initial={customisation} onDone={(c) => { setCustomisation(c); setCustomised(true); setStep('targets'); }} />
+      )}
+      {step === 'targets' && image && (
+        <ChooseTargets bridge={bridge} image={image} selected={targets} onSelect={setTargets} extraPaths={extraPaths} onExtraPaths={setExtraPaths} onNext={() => setStep('flash')} />
+      )}
+      {step === 'flash' && image && (
+        <FlashStep key={round} bridge={bridge} image={image} customisation={customisation} targets={targets} onBusy={setFlashing}
+          onAgain={() => { setRound((r) => r + 1); setStep('targets'); }} />
+      )}
+    </>
+  );
+}
+
+/** Placeholder until the form is validated; `customised` gates the steps after it. */
+const EMPTY_SUMMARY: SeedSummary = { template: false, mesh: { bootstrap: false, relay: false }, hasEnrollmentToken: false, sshKeyCount: 0 };

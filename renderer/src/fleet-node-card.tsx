@@ -1,0 +1,94 @@
+import type { DiscoveredNodeView, InventoryNodeView } from '../../shared/ipc-fleet';
+import { FleetHistory } from './fleet-history';
+import { type PairingEntry, pairingActive, shownState } from './fleet-model';
+import { PairPanel } from './pair-panel';
+
+export interface PairActions {
+  readonly onPair: () => void;
+  readonly onCancel: () => void;
+  readonly onDismiss: () => void;
+}
+
+function VerdictNote({ node }: { node: DiscoveredNodeView }) {
+  const v = node.verdict;
+  if (v.kind === 'impostor') {
+    return (
+      <div className="impostor-warning" role="alert">
+        <strong>IMPOSTOR</strong> — this is not the node flashed here, whatever it calls itself:
+        <ul>
+          {v.reasons.map((r) => (
+            <li key={r.code + r.message}>{r.message}</li>
+          ))}
+        </ul>
+        Do not pair it or enter anything on its page.
+      </div>
+    );
+  }
+  if (v.kind === 'unknown') return <p className="hint">Not flashed here: this desktop holds no pairing key for it.</p>;
+  return null;
+}
+
+/** A node heard on the LAN: what it advertises, the verdict on it, and pairing when it is ours and unpaired. */
+export function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: InventoryNodeView | undefined; pairing: PairingEntry | undefined } & PairActions) {
+  const { node, inventory, pairing } = props;
+  const impostor = node.verdict.kind === 'impostor';
+  const state = shownState(node, pairing);
+  const canPair = node.verdict.kind === 'known' && state !== 'paired' && (pairing === undefined || !pairingActive(pairing.status));
+  const title = inventory?.hostname ?? node.name;
+  return (
+    <li className={`fleet-node${impostor ? ' impostor' : ''}`} data-node-id={node.nodeId} data-verdict={node.verdict.kind} aria-label={`${title}${impostor ? ' (impostor)' : ''}`}>
+      <div className="fleet-node-head">
+        <h3>{title}</h3>
+        <span className={`badge ${impostor ? 'impostor' : state}`} data-testid="node-state">
+          {impostor ? 'impostor' : state}
+        </span>
+      </div>
+      <VerdictNote node={node} />
+      <dl className="node-facts">
+        <dt>Node id</dt>
+        <dd>
+          <code>{node.nodeId}</code>
+        </dd>
+        <dt>OS</dt>
+        <dd>
+          MaculaOS {node.osVersion} ({node.arch}){node.meshRoles.length > 0 ? `, ${node.meshRoles.join(' + ')}` : ''}
+        </dd>
+        <dt>Addresses</dt>
+        <dd>{node.addresses.join(', ') || 'none advertised'}</dd>
+        <dt>Interfaces</dt>
+        <dd>{node.interfaces.join(', ')}</dd>
+        <dt>Verdict</dt>
+        <dd>{node.verdict.kind === 'known' ? (node.verdict.pinned ? 'flashed here, certificate pinned' : 'flashed here, not paired from here yet') : node.verdict.kind === 'unknown' ? 'not flashed here' : 'refused'}</dd>
+      </dl>
+      <div className="actions">
+        {node.consoleUrl && !impostor && (
+          <a className="button-link" href={node.consoleUrl} target="_blank" rel="noopener noreferrer">
+            Open Console<span className="visually-hidden"> of {title}</span>
+          </a>
+        )}
+        {canPair && (
+          <button type="button" className="primary" onClick={props.onPair}>
+            Pair<span className="visually-hidden"> {title}</span>
+          </button>
+        )}
+      </div>
+      {pairing && !impostor && <PairPanel name={title} pairing={pairing} onCancel={props.onCancel} onDismiss={props.onDismiss} />}
+      {inventory && <FleetHistory node={inventory} />}
+    </li>
+  );
+}
+
+/** A node flashed here that no genuine advertisement answers for now (off, not booted yet, or another network). */
+export function UnseenNodeCard({ inventory }: { inventory: InventoryNodeView }) {
+  const last = inventory.history[0];
+  return (
+    <li className="fleet-node unseen" data-node-id={inventory.nodeId} aria-label={`${inventory.hostname} (not seen)`}>
+      <div className="fleet-node-head">
+        <h3>{inventory.hostname}</h3>
+        <span className="badge unseen">not seen</span>
+      </div>
+      <p className="hint">{last ? `Last seen ${new Date(last.lastSeen).toLocaleString()}, ${last.state}, at ${last.addresses.join(', ') || 'no address'}.` : 'Never seen on this network since it was flashed.'}</p>
+      <FleetHistory node={inventory} />
+    </li>
+  );
+}

@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordFlashedNode } from '../electron/engine/fleet/record-flashed-node';
+import { expandSeeds } from '../shared/seed-batch';
+import { parseSeedYaml, seedToYaml } from '../shared/seed-yaml';
+import { NetnsLab, type NsProcess, netnsUnavailable } from './helpers/netns';
+
+/**
+ * The Fleet view end to end, in Debian's Chromium against the real web server and engine, over a real network: the
+ * real node agent in its own namespace advertises over mDNS; the web shell server, its discovery and the browser run
+ * in the desktop's namespace, with the Portal contract server. Walk: open Fleet → the node flashed here appears,
+ * known and unpaired → Pair → the user code and its QR code are shown → approve on the Portal → paired. Then an
+ * impostor (the same node id, its own key and certificate) appears with the IMPOSTOR warning and no Pair button.
+ * Screenshots of every step go to test-artifacts/ui/fleet-*.png.
+ *
+ *   lan 10.77.6.0/24: desktop (web shell, Chromium, Portal) .1, node .11, impostor .12
+ */
+
+const skip = netnsUnavailable();
+if (skip) console.warn(`ui-fleet: skipped — ${skip}`);
+
+const SHOTS = resolve('test-artifacts/ui');
+const DESKTOP = '10.77.6.1';
+const PORTAL_PORT = 8781;
+const API_PORT = 8443;
+const HOSTNAME = 'ui-fleet-node';
+
+let lab: NetnsLab;
+let desktop: string;
+let dir: string;
+let fleetDir: string;
+let portal: NsProcess;
+let browser: Browser;
+let page: Page;
+const portalUrl = `http://${DESKTOP}:${PORTAL_PORT}`;
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `fleet-${name}.png`), fullPage: true });
+}
+
+/** A seed as `macula flash` makes it (device flow: no enrollment token), recorded in the inventory unless `record` is false. */
+async function flashedSeed(hostname: string, record = true): Promise<{ path: string; nodeId: string; key: string }> {
+  const base = parseSeedYaml(`#cloud-config\nhostname: ${hostname}\nmaculaos:\n  timezone: UTC\n  portal:\n    url: https://portal.example.com\n`, 'test');
+  const [seed] = expandSeeds(base, 1, { random: (n) => randomBytes(n) });
+  const nodeId = seed?.maculaos.pairing?.node_id;
+  const key = seed?.maculaos.pairing?.key;
+  if (!seed || nodeId === undefined || key === undefined) throw new Error('no pairing in the expanded seed');
+  const path = join(dir, `${hostname}-${nodeId.slice(0, 8)}.yaml`);
+  await writeFile(path, seedToYaml(seed));
+  if (record) await recordFlashedNode({ nodeId, hostname, imageName: 'maculaos-0.1.0-amd64.iso', imageSha256: '0'.repeat(64), seededAt: new Date(), pairingKey: key }, fleetDir);
+  return { path, nodeId, key };
+}
+
+async function startAgent(ns: string, address: string, seed: string, stateDir: string): Promise<NsProcess> {
+  const proc = lab.spawnNode(ns, 'test/helpers/agent-host.ts', [JSON.stringify({ seed, stateDir, host: address, port: API_PORT, portalUrl })]);
+  await proc.waitFor((l) => l.includes('"listening"'), 30_000);
+  return proc;
+}
+
+/** The card of an advertisement, by node id and verdict. */
+const card = (nodeId: string, verdict: 'known' | 'impostor'): Locator => page.locator(`li.fleet-node[data-node-id="${nodeId}"][data-verdict="${verdict}"]`);
+
+describe.skipIf(skip !== undefined)('browser shell: the Fleet view against the real agent across network namespaces', () => {
+  let genuine: { path: string; nodeId: string; key: string };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'macula-ui-fleet-'));
+    fleetDir = join(dir, 'fleet');
+    await mkdir(SHOTS, { recursive: true });
+    const rendererDir = join(dir, 'renderer');
+    await build({ configFile: resolve('renderer/vite.config.ts'), logLevel: 'silent', build: { outDir: rendererDir, emptyOutDir: true } });
+
+    lab = new NetnsLab();
+    desktop = lab.addHost('ud', [{ ifname: 'eth0', lan: 'ulan', cidr: `${DESKTOP}/24` }]);
+    genuine = await flashedSeed(HOSTNAME);
+    // Flashed here, never booted: listed as not seen.
+    await flashedSeed('ui-fleet-spare');
+
+    portal = lab.spawnNode(desktop, 'test/helpers/portal-host.ts', [DESKTOP, String(PORTAL_PORT)]);
+    await portal.waitFor((l) => l.includes('"origin"'), 30_000);
+    const server = lab.spawnNode(desktop, 'test/helpers/web-shell-host.ts', [rendererDir], { MACULA_FLEET_DIR: fleetDir });
+    const url = (JSON.parse(await server.waitFor((l) => l.includes('"url"'), 30_000)) as { url: string }).url;
+
+    // Chromium in the desktop's namespace too (127.0.0.1 there is the web shell); Playwright drives it over a pipe.
+    const wrapper = join(dir, 'chromium-in-netns');
+    await writeFile(wrapper, `#!/bin/sh\nexec ip netns exec ${desktop} /usr/bin/chromium "$@"\n`);
+    await chmod(wrapper, 0o755);
+    browser = await chromium.launch({
+      executablePath: wrapper,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Choose OS' }).waitFor();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows the node flashed here, pairs it with the user code and QR code, and ends paired', async () => {
+    const started = Date.now();
+    const nodeNs = lab.addHost('un', [{ ifname: 'eth0', lan: 'ulan', cidr: '10.77.6.11/24' }]);
+    await startAgent(nodeNs, '10.77.6.11', genuine.path, join(dir, 'state-node'));
+
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Fleet' }).click();
+    await page.getByRole('heading', { name: 'Fleet', level: 2 }).waitFor();
+    const node = card(genuine.nodeId, 'known');
+    await node.waitFor({ timeout: 30_000 });
+    await expect.poll(() => node.locator('[data-testid="node-state"]').textContent()).toBe('unpaired');
+    expect(await node.textContent()).toContain('10.77.6.11');
+    expect(await node.getByRole('link', { name: /Open Console/ }).getAttribute('href')).toBe(`https://10.77.6.11:${API_PORT}/`);
+    // The spare node was flashed here but never booted.
+    await page.getByRole('list', { name: 'Nodes flashed here, not seen now' }).getByText('ui-fleet-spare').waitFor();
+    await shot('01-discovered');
+
+    await node.getByRole('button', { name: /^Pair/ }).click();
+    const code = node.locator('.user-code');
+    await code.waitFor({ timeout: 30_000 });
+    const userCode = (await code.textContent()) ?? '';
+    expect(userCode).toMatch(/^[\x21-\x7e]{4,32}$/);
+    const qr = node.getByRole('img', { name: /QR code/ });
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml/);
+    // The QR image really decoded and has its size (an SVG that failed to load has naturalWidth 0).
+    await expect.poll(() => qr.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    expect(await node.getByRole('link', { name: portalUrl }).getAttribute('href')).toContain(portalUrl);
+    await expect.poll(() => node.locator('[data-testid="node-state"]').textContent()).toBe('pairing');
+    await shot('02-user-code');
+
+    const from = portal.lines.length;
+    portal.write(`approve ${userCode}`);
+    await portal.waitFor((l) => l.includes('"approved"'), 10_000, from);
+    await node.locator('.pair-status.paired').waitFor({ timeout: 30_000 });
+    expect(await node.locator('.pair-status').textContent()).toMatch(/^Paired for .+ in .+\.$/);
+    // The node itself re-announces `st=paired`, and the history from the inventory records it.
+    await expect.poll(() => node.locator('[data-testid="node-state"]').textContent(), { timeout: 15_000 }).toBe('paired');
+    await node.getByText(/^History/).click();
+    await expect.poll(() => node.locator('.history tbody').textContent(), { timeout: 15_000 }).toContain('paired');
+    expect(await page.content()).not.toContain(genuine.key);
+    await shot('03-paired');
+    console.log(`ui-fleet: Fleet → discovered → code shown → paired in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(await readFile(join(dir, 'state-node', 'credentials', 'portal.json'), 'utf8')).toContain('refresh_token');
+  }, 120_000);
+
+  it('shows an impostor of the paired node (same id, another key and certificate) as IMPOSTOR, without Pair', async () => {
+    // Its own key (it never saw the seed's), and its own name: two responders cannot hold one mDNS name (RFC 6762 §9).
+    const forged = (await readFile(genuine.path, 'utf8')).replace(genuine.key, randomBytes(32).toString('base64url')).replace(`hostname: ${HOSTNAME}\n`, 'hostname: ui-fleet-twin\n');
+    expect(forged).toContain('hostname: ui-fleet-twin');
+    const forgedPath = join(dir, 'forged.yaml');
+    await writeFile(forgedPath, forged);
+    const impostorNs = lab.addHost('ux', [{ ifname: 'eth0', lan: 'ulan', cidr: '10.77.6.12/24' }]);
+    await startAgent(impostorNs, '10.77.6.12', forgedPath, join(dir, 'state-impostor'));
+
+    const impostor = card(genuine.nodeId, 'impostor');
+    await impostor.waitFor({ timeout: 30_000 });
+    const warning = impostor.getByRole('alert');
+    expect(await warning.textContent()).toMatch(/IMPOSTOR.*certificate .* is not the one pinned/s);
+    expect(await impostor.getByRole('button', { name: /Pair/ }).count()).toBe(0);
+    expect(await impostor.getByRole('link', { name: /Open Console/ }).count()).toBe(0);
+    expect(await impostor.textContent()).toContain('10.77.6.12');
+    // The genuine node is still there and still paired, beside it.
+    expect(await card(genuine.nodeId, 'known').locator('[data-testid="node-state"]').textContent()).toBe('paired');
+    await impostor.scrollIntoViewIfNeeded();
+    await shot('04-impostor');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('05-impostor-dark');
+  }, 90_000);
+});
