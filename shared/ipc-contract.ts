@@ -4,6 +4,7 @@ import { drivesListChannel } from './ipc-drives';
 import { flashCancelChannel, flashStartChannel } from './ipc-flash';
 import { fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
 import { imageInspectChannel } from './ipc-image';
+import { profilesDeleteChannel, profilesListChannel, profilesSaveChannel } from './ipc-profiles';
 import { seedValidateChannel } from './ipc-seed';
 
 /**
@@ -31,6 +32,9 @@ export const ipcContract = {
   'fleet.unwatch': fleetUnwatchChannel,
   'fleet.pair': fleetPairChannel,
   'fleet.pairCancel': fleetPairCancelChannel,
+  'profiles.list': profilesListChannel,
+  'profiles.save': profilesSaveChannel,
+  'profiles.delete': profilesDeleteChannel,
 } as const;
 
 export type IpcChannel = keyof typeof ipcContract;

@@ -7,7 +7,7 @@ import { type Seed, seedTemplateSchema, seedWarnings } from './seed';
  * that caused it. Secrets (the enrollment token) go in but never come back out: the summary only says one is set.
  */
 
-export const SEED_FORM_FIELDS = ['hostname', 'timezone', 'keyboard', 'locale', 'meshBootstrap', 'meshRelay', 'portalUrl', 'portalToken', 'sshKeys'] as const;
+export const SEED_FORM_FIELDS = ['hostname', 'timezone', 'keyboard', 'locale', 'meshBootstrap', 'meshRelay', 'portalUrl', 'portalToken', 'sshKeys', 'wifiSsid', 'wifiPassphrase'] as const;
 export type SeedFormField = (typeof SEED_FORM_FIELDS)[number];
 
 const text = (max: number) => z.string().max(max);
@@ -25,6 +25,10 @@ export const seedFormSchema = z.strictObject({
   portalToken: text(4096),
   /** OpenSSH public keys, one per line; blank lines and `#` comments ignored. */
   sshKeys: text(64 * 1024),
+  /** One Wi-Fi network (`maculaos.wifi[0]`); blank with a blank passphrase = none. */
+  wifiSsid: text(200),
+  /** Secret (WPA passphrase): never logged, never echoed, never saved in a profile. */
+  wifiPassphrase: text(200),
 });
 export type SeedForm = z.infer<typeof seedFormSchema>;
 
@@ -38,7 +42,12 @@ export const EMPTY_SEED_FORM: SeedForm = {
   portalUrl: '',
   portalToken: '',
   sshKeys: '',
+  wifiSsid: '',
+  wifiPassphrase: '',
 };
+
+/** The form fields that hold secrets: sent to the engine to be seeded, never sent back, saved or logged. */
+export const SECRET_FORM_FIELDS = ['portalToken', 'wifiPassphrase'] as const satisfies readonly SeedFormField[];
 
 /** A message about one form field (`form`: about the whole seed). */
 export const fieldMessageSchema = z.strictObject({ field: z.enum([...SEED_FORM_FIELDS, 'form']), message: z.string() });
@@ -56,6 +65,8 @@ export const seedSummarySchema = z.strictObject({
   portalUrl: z.string().optional(),
   hasEnrollmentToken: z.boolean(),
   sshKeyCount: z.number().int().nonnegative(),
+  wifiSsid: z.string().optional(),
+  hasWifiPassphrase: z.boolean(),
 });
 export type SeedSummary = z.infer<typeof seedSummarySchema>;
 
@@ -79,6 +90,8 @@ export function seedInputFromForm(form: SeedForm): Record<string, unknown> {
   const keys = sshKeyLines(form.sshKeys);
   const portalUrl = blankToUndefined(form.portalUrl);
   const token = blankToUndefined(form.portalToken);
+  // The SSID is kept as typed (spaces can be part of it); the passphrase too (WPA allows spaces, IEEE 802.11i H.4).
+  const wifi = form.wifiSsid.trim() !== '' || form.wifiPassphrase !== '' ? [{ ssid: form.wifiSsid, psk: form.wifiPassphrase }] : undefined;
   const maculaos: Record<string, unknown> = {};
   for (const key of ['timezone', 'keyboard', 'locale'] as const) {
     const value = blankToUndefined(form[key]);
@@ -86,6 +99,7 @@ export function seedInputFromForm(form: SeedForm): Record<string, unknown> {
   }
   if (form.meshBootstrap || form.meshRelay) maculaos['mesh'] = { bootstrap: form.meshBootstrap, relay: form.meshRelay };
   if (portalUrl !== undefined || token !== undefined) maculaos['portal'] = { url: portalUrl, ...(token !== undefined ? { enrollment_token: token } : {}) };
+  if (wifi !== undefined) maculaos['wifi'] = wifi;
   return { ...(hostname !== undefined ? { hostname } : {}), ...(keys.length > 0 ? { ssh_authorized_keys: keys } : {}), maculaos };
 }
 
@@ -98,12 +112,16 @@ function fieldOf(path: readonly PropertyKey[]): SeedFormField | 'form' {
   if (second === 'timezone' || second === 'keyboard' || second === 'locale') return second;
   if (second === 'mesh') return 'meshBootstrap';
   if (second === 'portal') return third === 'enrollment_token' ? 'portalToken' : 'portalUrl';
+  // maculaos.wifi[0].ssid / .psk: the form has one network.
+  if (second === 'wifi') return path[3] === 'psk' ? 'wifiPassphrase' : 'wifiSsid';
   return 'form';
 }
 
 /** An issue's message for its field: which SSH key line, and a plainer word for a missing Portal URL. */
 function messageOf(issue: z.core.$ZodIssue, field: SeedFormField | 'form'): string {
   if (field === 'portalUrl' && issue.code === 'invalid_type') return 'give the Portal URL the enrollment token is for';
+  if (field === 'wifiSsid' && issue.path[3] === 'ssid') return `the network name ${issue.message}`;
+  if (field === 'wifiPassphrase') return `the passphrase ${issue.message}`;
   if (field === 'sshKeys' && typeof issue.path[1] === 'number') return `key ${issue.path[1] + 1} ${issue.message}`;
   return issue.message;
 }
@@ -125,7 +143,7 @@ function scrub(message: string, secrets: readonly string[]): string {
 /** Validates the form: the seed and its summary and warnings, or every problem on its field (first per field). */
 export function validateSeedForm(form: SeedForm): SeedFormResult {
   const result = seedTemplateSchema.safeParse(seedInputFromForm(form));
-  const secrets = [form.portalToken.trim()];
+  const secrets = [form.portalToken.trim(), form.wifiPassphrase];
   if (!result.success) {
     const errors: FieldMessage[] = [];
     for (const issue of result.error.issues) {
@@ -146,6 +164,8 @@ export function validateSeedForm(form: SeedForm): SeedFormResult {
     ...(m.portal !== undefined ? { portalUrl: m.portal.url } : {}),
     hasEnrollmentToken: m.portal?.enrollment_token !== undefined,
     sshKeyCount: seed.ssh_authorized_keys?.length ?? 0,
+    ...(m.wifi?.[0] !== undefined ? { wifiSsid: m.wifi[0].ssid } : {}),
+    hasWifiPassphrase: m.wifi?.[0] !== undefined,
   };
   return { ok: true, seed, summary, warnings: fieldWarnings(seed) };
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
@@ -6,6 +6,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebShell, startWebShell } from '../electron/web/web-server';
 import { Loops, sh } from './helpers/loops';
+import { BlkioThrottle, addTargetByPath, chooseLocalImage, mbrImage } from './helpers/ui-flash-kit';
 
 /**
  * The whole flash flow in the browser shell, in Debian's Chromium, against the real web server and the real engine:
@@ -30,29 +31,10 @@ let page: Page;
 let device: string;
 let image: string;
 const loops = new Loops();
-let throttled: string | undefined;
+const throttle = new BlkioThrottle();
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-/** `MAJ:MIN` of a block device, for the blkio throttle files. */
-async function majMin(dev: string): Promise<string> {
-  return (await sh('lsblk', ['-dno', 'MAJ:MIN', dev])).trim();
-}
-
-async function throttle(dev: string, write: number, read: number): Promise<void> {
-  const id = await majMin(dev);
-  await writeFile('/sys/fs/cgroup/blkio/blkio.throttle.write_bps_device', `${id} ${write}`).catch(() => undefined);
-  await writeFile('/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device', `${id} ${read}`).catch(() => undefined);
-  throttled = write > 0 ? id : undefined;
-}
-
-/** A small MBR image: one Linux partition holding 20 MiB of random bytes (so the write has something to carry). */
-async function mbrImage(path: string): Promise<void> {
-  await sh('truncate', ['-s', String(24 * MiB), path]);
-  await sh('sh', ['-c', `printf 'label: dos\\nstart=2048, type=83\\n' | sfdisk -q "$1"`, 'sh', path]);
-  await sh('sh', ['-c', `head -c ${20 * MiB} /dev/urandom | dd of="$1" bs=1M seek=1 conv=notrunc status=none`, 'sh', path]);
 }
 
 describe.skipIf(!root)('browser shell: flash a seeded image onto a loop device', () => {
@@ -64,7 +46,7 @@ describe.skipIf(!root)('browser shell: flash a seeded image onto a loop device',
     image = join(dir, 'ui-test.img');
     await mbrImage(image);
     device = await loops.create(join(dir, 'target.img'), 128 * MiB);
-    await throttle(device, WRITE_BPS, READ_BPS);
+    await throttle.set(device, WRITE_BPS, READ_BPS);
     shell = await startWebShell(rendererDir);
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -77,7 +59,7 @@ describe.skipIf(!root)('browser shell: flash a seeded image onto a loop device',
   afterAll(async () => {
     await browser?.close();
     await shell?.close();
-    if (throttled && device) await throttle(device, 0, 0);
+    await throttle.clear();
     await loops.cleanup();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -90,9 +72,7 @@ describe.skipIf(!root)('browser shell: flash a seeded image onto a loop device',
     await page.getByRole('list').first().waitFor();
     await shot('01-choose-os');
 
-    await page.getByLabel(/Image file path/).fill(image);
-    await page.getByRole('button', { name: 'Use this file' }).click();
-    await expect.poll(() => page.locator('.chosen').textContent()).toContain('MBR');
+    await chooseLocalImage(page, image);
     await shot('02-local-image-chosen');
     await page.getByRole('button', { name: 'Next: Customise' }).click();
 
@@ -101,14 +81,8 @@ describe.skipIf(!root)('browser shell: flash a seeded image onto a loop device',
     await shot('03-customise');
     await page.getByRole('button', { name: 'Next: Choose targets' }).click();
 
-    await page.getByRole('heading', { name: 'Choose targets' }).waitFor();
     // Loop devices are not in the OS drive list: add it by path, then it is listed, classified, and choosable.
-    await page.getByLabel(/Add a target by path/).fill(device);
-    await page.getByRole('button', { name: 'Add' }).click();
-    const row = page.getByRole('checkbox', { name: new RegExp(device.replace(/\//g, '\\/')) });
-    await row.waitFor();
-    expect(await row.isDisabled()).toBe(false);
-    await row.check();
+    await addTargetByPath(page, device);
     await shot('04-targets');
     await page.getByRole('button', { name: /^Next: Flash/ }).click();
 

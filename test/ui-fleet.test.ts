@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
-import { build } from 'vite';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFlashedNode } from '../electron/engine/fleet/record-flashed-node';
 import { expandSeeds } from '../shared/seed-batch';
 import { parseSeedYaml, seedToYaml } from '../shared/seed-yaml';
-import { NetnsLab, type NsProcess, netnsUnavailable } from './helpers/netns';
+import { type NsProcess, netnsUnavailable } from './helpers/netns';
+import { type UiDesktop, fleetDirOf, startUiDesktop } from './helpers/ui-desktop';
 
 /**
  * The Fleet view end to end, in Debian's Chromium against the real web server and engine, over a real network: the
@@ -30,12 +30,9 @@ const PORTAL_PORT = 8781;
 const API_PORT = 8443;
 const HOSTNAME = 'ui-fleet-node';
 
-let lab: NetnsLab;
-let desktop: string;
+let ui: UiDesktop;
 let dir: string;
 let fleetDir: string;
-let portal: NsProcess;
-let browser: Browser;
 let page: Page;
 const portalUrl = `http://${DESKTOP}:${PORTAL_PORT}`;
 
@@ -57,7 +54,7 @@ async function flashedSeed(hostname: string, record = true): Promise<{ path: str
 }
 
 async function startAgent(ns: string, address: string, seed: string, stateDir: string): Promise<NsProcess> {
-  const proc = lab.spawnNode(ns, 'test/helpers/agent-host.ts', [JSON.stringify({ seed, stateDir, host: address, port: API_PORT, portalUrl })]);
+  const proc = ui.lab.spawnNode(ns, 'test/helpers/agent-host.ts', [JSON.stringify({ seed, stateDir, host: address, port: API_PORT, portalUrl })]);
   await proc.waitFor((l) => l.includes('"listening"'), 30_000);
   return proc;
 }
@@ -70,45 +67,23 @@ describe.skipIf(skip !== undefined)('browser shell: the Fleet view against the r
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'macula-ui-fleet-'));
-    fleetDir = join(dir, 'fleet');
+    fleetDir = fleetDirOf(dir);
     await mkdir(SHOTS, { recursive: true });
-    const rendererDir = join(dir, 'renderer');
-    await build({ configFile: resolve('renderer/vite.config.ts'), logLevel: 'silent', build: { outDir: rendererDir, emptyOutDir: true } });
-
-    lab = new NetnsLab();
-    desktop = lab.addHost('ud', [{ ifname: 'eth0', lan: 'ulan', cidr: `${DESKTOP}/24` }]);
     genuine = await flashedSeed(HOSTNAME);
     // Flashed here, never booted: listed as not seen.
     await flashedSeed('ui-fleet-spare');
-
-    portal = lab.spawnNode(desktop, 'test/helpers/portal-host.ts', [DESKTOP, String(PORTAL_PORT)]);
-    await portal.waitFor((l) => l.includes('"origin"'), 30_000);
-    const server = lab.spawnNode(desktop, 'test/helpers/web-shell-host.ts', [rendererDir], { MACULA_FLEET_DIR: fleetDir });
-    const url = (JSON.parse(await server.waitFor((l) => l.includes('"url"'), 30_000)) as { url: string }).url;
-
-    // Chromium in the desktop's namespace too (127.0.0.1 there is the web shell); Playwright drives it over a pipe.
-    const wrapper = join(dir, 'chromium-in-netns');
-    await writeFile(wrapper, `#!/bin/sh\nexec ip netns exec ${desktop} /usr/bin/chromium "$@"\n`);
-    await chmod(wrapper, 0o755);
-    browser = await chromium.launch({
-      executablePath: wrapper,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(url);
-    await page.getByRole('heading', { name: 'Choose OS' }).waitFor();
+    ui = await startUiDesktop({ dir, suffix: 'ud', lan: 'ulan', address: DESKTOP, portalPort: PORTAL_PORT });
+    page = ui.page;
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await lab?.destroy();
+    await ui?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('shows the node flashed here, pairs it with the user code and QR code, and ends paired', async () => {
     const started = Date.now();
-    const nodeNs = lab.addHost('un', [{ ifname: 'eth0', lan: 'ulan', cidr: '10.77.6.11/24' }]);
+    const nodeNs = ui.lab.addHost('un', [{ ifname: 'eth0', lan: 'ulan', cidr: '10.77.6.11/24' }]);
     await startAgent(nodeNs, '10.77.6.11', genuine.path, join(dir, 'state-node'));
 
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name: 'Fleet' }).click();
@@ -135,9 +110,9 @@ describe.skipIf(skip !== undefined)('browser shell: the Fleet view against the r
     await expect.poll(() => node.locator('[data-testid="node-state"]').textContent()).toBe('pairing');
     await shot('02-user-code');
 
-    const from = portal.lines.length;
-    portal.write(`approve ${userCode}`);
-    await portal.waitFor((l) => l.includes('"approved"'), 10_000, from);
+    const from = ui.portal.lines.length;
+    ui.portal.write(`approve ${userCode}`);
+    await ui.portal.waitFor((l) => l.includes('"approved"'), 10_000, from);
     await node.locator('.pair-status.paired').waitFor({ timeout: 30_000 });
     expect(await node.locator('.pair-status').textContent()).toMatch(/^Paired for .+ in .+\.$/);
     // The node itself re-announces `st=paired`, and the history from the inventory records it.
@@ -156,7 +131,7 @@ describe.skipIf(skip !== undefined)('browser shell: the Fleet view against the r
     expect(forged).toContain('hostname: ui-fleet-twin');
     const forgedPath = join(dir, 'forged.yaml');
     await writeFile(forgedPath, forged);
-    const impostorNs = lab.addHost('ux', [{ ifname: 'eth0', lan: 'ulan', cidr: '10.77.6.12/24' }]);
+    const impostorNs = ui.lab.addHost('ux', [{ ifname: 'eth0', lan: 'ulan', cidr: '10.77.6.12/24' }]);
     await startAgent(impostorNs, '10.77.6.12', forgedPath, join(dir, 'state-impostor'));
 
     const impostor = card(genuine.nodeId, 'impostor');

@@ -5,6 +5,7 @@ import type { FlashSessions } from './app/flash-sessions';
 import { listFleet } from './app/fleet-list';
 import type { FleetPairings } from './app/fleet-pairings';
 import type { FleetWatch } from './app/fleet-watch';
+import type { ProfileStore } from './app/profile-store';
 import { inspectForApp } from './app/image-info';
 import { loadCatalog } from './catalog/load-catalog';
 import type { DriveSource } from './drives/list-drives';
@@ -15,6 +16,7 @@ export type IpcHandlers = { [C in IpcChannel]: (request: IpcRequest<C>) => Promi
 export interface HandlerDeps {
   readonly flashes: FlashSessions;
   readonly fleet: { readonly fleetDir: string; readonly watch: FleetWatch; readonly pairings: FleetPairings };
+  readonly profiles: ProfileStore;
   readonly driveSource?: DriveSource;
 }
 
@@ -35,5 +37,8 @@ export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
     'fleet.unwatch': async (request) => ({ released: deps.fleet.watch.unwatch(request.watchId) }),
     'fleet.pair': async (request) => deps.fleet.pairings.start(request.nodeId),
     'fleet.pairCancel': async (request) => ({ cancelled: deps.fleet.pairings.cancel(request.pairingId) }),
+    'profiles.list': async () => ({ profiles: await deps.profiles.list() }),
+    'profiles.save': async (request) => ({ profiles: await deps.profiles.save(request.name, request.form) }),
+    'profiles.delete': async (request) => deps.profiles.delete(request.name),
   };
 }

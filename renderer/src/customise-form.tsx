@@ -4,6 +4,7 @@ import { EMPTY_SEED_FORM, type FieldMessage, type SeedForm, type SeedFormField }
 import { messageOf } from './bridge';
 import { Field } from './field';
 import { MeshRoles } from './mesh-roles';
+import { ProfilesPanel } from './profiles-panel';
 import { SeedSuggestions, localTimeZone } from './suggestions';
 import type { Customisation } from './wizard-types';
 
@@ -69,7 +70,7 @@ export function CustomiseForm(props: { bridge: MaculaBridge; initial: Customisat
         <fieldset className="mode">
           <legend>Customisation</legend>
           <label>
-            <input type="radio" name="mode" checked={mode === 'seed'} onChange={() => setMode('seed')} /> Customise the node (hostname, time zone, Portal, SSH keys)
+            <input type="radio" name="mode" checked={mode === 'seed'} onChange={() => setMode('seed')} /> Customise the node (hostname, time zone, Portal, SSH keys, Wi-Fi)
           </label>
           <label>
             <input type="radio" name="mode" checked={mode === 'none'} onChange={() => setMode('none')} /> No customisation: write the image only
@@ -78,6 +79,7 @@ export function CustomiseForm(props: { bridge: MaculaBridge; initial: Customisat
         {mode === 'seed' && (
           <div className="seed-fields">
             <SeedSuggestions />
+            <ProfilesPanel bridge={props.bridge} form={form} onLoad={setForm} />
             <Field id="hostname" label="Hostname" value={form.hostname} onChange={set('hostname')} error={errors.hostname} placeholder="edge-{nn}"
               hint="One name, or a template for many drives: {nn} → 01, 02…, {n} → 1, 2…, {serial} → the drive's serial number." />
             <Field id="timezone" label="Time zone" value={form.timezone} onChange={set('timezone')} error={errors.timezone} list="timezone-options" placeholder={localTimeZone()} />
@@ -89,6 +91,10 @@ export function CustomiseForm(props: { bridge: MaculaBridge; initial: Customisat
             <Field id="portal-token" label="Enrollment token" type="password" autoComplete="new-password" value={form.portalToken} onChange={set('portalToken')}
               error={errors.portalToken} warning={warnings.portalToken} hint="Stays on the node's state partition; never shown again or logged." />
             <Field id="ssh-keys" label="SSH public keys (one per line)" multiline value={form.sshKeys} onChange={set('sshKeys')} error={errors.sshKeys} placeholder="ssh-ed25519 AAAA… me@laptop" />
+            <Field id="wifi-ssid" label="Wi-Fi network name (SSID)" value={form.wifiSsid} onChange={set('wifiSsid')} error={errors.wifiSsid}
+              hint="Optional: the node joins this WPA2 network. Leave both Wi-Fi fields blank for wired only." />
+            <Field id="wifi-passphrase" label="Wi-Fi passphrase" type="password" autoComplete="new-password" value={form.wifiPassphrase} onChange={set('wifiPassphrase')}
+              error={errors.wifiPassphrase} hint="8–63 characters. Stays on the node's state partition; never shown again, logged or saved in a profile." />
           </div>
         )}
         {errors.form && <p className="error" role="alert">{errors.form}</p>}

@@ -3,7 +3,8 @@ import type { FlashEvent, FlashTargetResult } from '../../shared/ipc-events';
 
 /** Where one target of a running flash stands. */
 export interface TargetState {
-  readonly phase: 'waiting' | 'writing' | 'verifying' | 'done' | 'failed';
+  /** `cancelled`: stopped by the user (ERR_ABORTED), told apart from a failure so the user knows they caused it. */
+  readonly phase: 'waiting' | 'writing' | 'verifying' | 'done' | 'failed' | 'cancelled';
   readonly bytes: number;
   readonly total: number | undefined;
   readonly rate: number;
@@ -47,11 +48,18 @@ export function reduceFlash(state: FlashState, event: FlashEvent): FlashState {
     case 'flash.target': {
       const r = event.result;
       const before = state.targets[r.target] ?? WAITING;
-      const next: TargetState = { ...before, phase: r.ok ? 'done' : 'failed', rate: 0, etaSeconds: undefined, result: r };
+      const phase: TargetState['phase'] = r.ok ? 'done' : r.error.code === 'ERR_ABORTED' ? 'cancelled' : 'failed';
+      const next: TargetState = { ...before, phase, rate: 0, etaSeconds: undefined, result: r };
       return { ...state, targets: { ...state.targets, [r.target]: next } };
     }
-    case 'flash.finished':
-      return { ...state, stage: 'finished', outcome: event.outcome, error: event.error };
+    case 'flash.finished': {
+      // A target the engine never reported on is not still being written: it stopped with the flash.
+      const ended: TargetState['phase'] = event.outcome === 'cancelled' ? 'cancelled' : 'failed';
+      const targets = Object.fromEntries(
+        Object.entries(state.targets).map(([t, s]) => [t, s.result || s.phase === 'done' ? s : { ...s, phase: ended, rate: 0, etaSeconds: undefined }]),
+      );
+      return { ...state, stage: 'finished', outcome: event.outcome, error: event.error, targets };
+    }
     default:
       return assertNever(event);
   }

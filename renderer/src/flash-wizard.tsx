@@ -46,4 +46,4 @@ export function FlashWizard({ bridge }: { bridge: MaculaBridge }) {
 }
 
 /** Placeholder until the form is validated; `customised` gates the steps after it. */
-const EMPTY_SUMMARY: SeedSummary = { template: false, mesh: { bootstrap: false, relay: false }, hasEnrollmentToken: false, sshKeyCount: 0 };
+const EMPTY_SUMMARY: SeedSummary = { template: false, mesh: { bootstrap: false, relay: false }, hasEnrollmentToken: false, sshKeyCount: 0, hasWifiPassphrase: false };

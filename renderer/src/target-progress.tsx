@@ -8,9 +8,17 @@ const PHASE_LABEL: Record<TargetState['phase'], string> = {
   verifying: 'Verifying',
   done: 'Done',
   failed: 'Failed',
+  cancelled: 'Cancelled',
 };
 
 function Result({ result }: { result: FlashTargetResult }) {
+  if (!result.ok && result.error.code === 'ERR_ABORTED') {
+    return (
+      <p className="result cancelled" role="alert">
+        Cancelled: {result.error.message}
+      </p>
+    );
+  }
   if (!result.ok) {
     return (
       <p className="result failed" role="alert">
@@ -51,6 +59,7 @@ function Result({ result }: { result: FlashTargetResult }) {
 export function TargetProgress(props: { target: string; state: TargetState }) {
   const { state } = props;
   const pct = state.phase === 'done' ? 100 : percent(state.bytes, state.total);
+  const moving = state.phase === 'writing' || state.phase === 'verifying';
   const id = `progress-${props.target.replace(/[^A-Za-z0-9]/g, '-')}`;
   return (
     <li className={`target-progress phase-${state.phase}`} data-target={props.target}>
@@ -63,12 +72,18 @@ export function TargetProgress(props: { target: string; state: TargetState }) {
         </span>
       </div>
       <progress aria-labelledby={`${id}-label`} max={100} value={pct} />
-      <div className="numbers" aria-hidden={state.phase === 'done' || state.phase === 'failed'}>
+      <div className="numbers" aria-hidden={!moving}>
         <span className="pct">{pct === undefined ? '–' : `${pct}%`}</span>
-        <span className="rate">{formatRate(state.rate)}</span>
-        <span className="eta">ETA {formatEta(state.etaSeconds)}</span>
+        {/* Kept (blank) once stopped, so the row does not jump. */}
+        <span className="rate">{moving ? formatRate(state.rate) : ''}</span>
+        <span className="eta">{moving ? `ETA ${formatEta(state.etaSeconds)}` : ''}</span>
       </div>
       {state.result && <Result result={state.result} />}
+      {!state.result && state.phase === 'cancelled' && (
+        <p className="result cancelled" role="alert">
+          Cancelled: the drive was left incomplete and will not boot — flash it again before use.
+        </p>
+      )}
     </li>
   );
 }

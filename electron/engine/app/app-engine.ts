@@ -8,6 +8,8 @@ import { EventHub } from './event-hub';
 import { FleetPairings } from './fleet-pairings';
 import { FleetWatch } from './fleet-watch';
 import { FlashSessions } from './flash-sessions';
+import { defaultConfigDir } from './config-dir';
+import { ProfileStore } from './profile-store';
 import type { WriterLaunch } from './writer-launch';
 
 export interface AppEngineOptions {
@@ -23,6 +25,8 @@ export interface AppEngineOptions {
   readonly discovery?: DiscoveryOptions;
   /** How long a fleet view's watch lease lives without renewal. */
   readonly fleetLeaseMs?: number;
+  /** The user's settings (saved profiles); default: MACULA_CONFIG_DIR, else the user's config directory. */
+  readonly configDir?: string;
 }
 
 /** The engine as the app shells (Electron main, web server) use it: request handlers and one event stream. */
@@ -43,7 +47,7 @@ export function createAppEngine(options: AppEngineOptions): AppEngine {
   const watch = new FleetWatch({ fleetDir, emit, ...discovery, ...(options.fleetLeaseMs !== undefined ? { leaseMs: options.fleetLeaseMs } : {}) });
   const pairings = new FleetPairings({ fleetDir, watch, emit, ...discovery });
   return {
-    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
+    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, profiles: new ProfileStore(options.configDir ?? defaultConfigDir()), ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
     subscribe: (listener) => hub.subscribe(listener),
     close: () => {
       flashes.cancelAll();

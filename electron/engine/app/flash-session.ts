@@ -57,12 +57,20 @@ function targetResult(t: WriterResult['targets'][number], seed: TargetSeed | und
   };
 }
 
+/** A target whose write was stopped part way: it holds part of the image, without its first MiB (written last). */
+function stoppedTarget(target: string, code: string, message: string, cancelled: boolean): FlashTargetResult {
+  const why = cancelled ? 'the write was stopped part way' : `the write stopped part way: ${message}`;
+  // However the stop surfaced (an aborted stream may fail with its own error), a cancel is reported as one.
+  return { target, ok: false, error: { code: cancelled ? 'ERR_ABORTED' : code, message: `${why}; the drive was left incomplete and will not boot — flash it again before use` }, notes: [] };
+}
+
 /**
  * Runs one flash to its end, reporting through `emit`: download (for a catalog entry), target checks, the write and
  * read-back per target, each target's result, and exactly one `flash.finished`. Never throws.
  */
 export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSignal, emit: (e: FlashEvent) => void): Promise<void> {
   const { flashId } = plan;
+  let writing = false;
   try {
     const image = await resolveImage(plan.image, signal, ({ bytes, total, rate, etaSeconds }) =>
       emit({ type: 'flash.stage', flashId, stage: 'downloading', bytes, rate, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) }),
@@ -71,6 +79,7 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
     const checks = await checkTargets(plan.targets, image.path, image.size);
     if (signal.aborted) throw new MaculaError('ERR_ABORTED', 'cancelled before writing');
     emit({ type: 'flash.stage', flashId, stage: 'writing', bytes: 0, rate: 0, ...(image.size !== undefined ? { total: image.size } : {}) });
+    writing = true;
     const result = await runFlashWrite({
       launch: plan.launch,
       image: image.path,
@@ -107,6 +116,9 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
   } catch (e) {
     const code = isMaculaError(e) ? e.code : 'ERR_INTERNAL';
     const message = e instanceof Error ? e.message : String(e);
+    // The write itself was stopped (cancel, an unreadable image): no target got its own result, yet each may hold part
+    // of the image. Each is told so, rather than left looking as if it were still being written.
+    if (writing) for (const target of plan.targets) emit({ type: 'flash.target', flashId, result: stoppedTarget(target, code, message, signal.aborted) });
     emit({ type: 'flash.finished', flashId, outcome: signal.aborted ? 'cancelled' : 'failed', error: { code, message } });
   }
 }
