@@ -55,7 +55,14 @@ describe('classifyDrive', () => {
     expect(reasons(drive({ size: 64 * MiB }), { imageSize: 64 * MiB + 1 }).refusals).toEqual(['too-small']);
     expect(reasons(drive({ size: 64 * MiB }), { imageSize: 64 * MiB }).refusals).toEqual([]);
     expect(reasons(drive({ size: 0, kind: 'file' }), { imageSize: 64 * MiB }).refusals).toEqual([]);
-    expect(reasons(drive({ size: null }), { imageSize: 64 * MiB }).refusals).toEqual([]);
+  });
+
+  it('refuses a disk that reports no size (an empty card reader, an unset zram device), but not a new file', () => {
+    expect(classifyDrive(drive({ device: '/dev/zram0', size: null })).refusals).toEqual([
+      { reason: 'no-medium', message: 'refusing /dev/zram0: it reports no size: an empty card reader, or not a storage medium' },
+    ]);
+    expect(reasons(drive({ size: 0 }), { imageSize: 64 * MiB }).refusals).toEqual(['no-medium']);
+    expect(reasons(drive({ size: 0, kind: 'file' })).refusals).toEqual([]);
   });
 
   it('lists every refusal, the most serious first', () => {

@@ -40,9 +40,13 @@ export type Drive = z.infer<typeof driveSchema>;
 export type DriveKind = Drive['kind'];
 
 /** Why a drive must not be written. */
-export type RefusalReason = 'system' | 'source' | 'too-small' | 'read-only' | 'app';
+/** Why a drive must not be written, most serious (and least fixable) first: the order refusals are reported in. */
+export const REFUSAL_REASONS = ['system', 'app', 'source', 'read-only', 'no-medium', 'too-small'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 /** Why a drive may be written, but only after a second look. */
-export type WarningReason = 'large' | 'mounted';
+/** What the user should confirm before writing a drive. */
+export const WARNING_REASONS = ['large', 'mounted'] as const;
+export type WarningReason = (typeof WARNING_REASONS)[number];
 
 /** A reason the drive must not be written, with a message naming the drive. */
 export interface Refusal {
@@ -105,9 +109,14 @@ function refusalFor(reason: RefusalReason, drive: Drive, ctx: DriveContext): str
         : undefined;
     case 'read-only':
       return drive.readOnly ? `the ${drive.kind === 'file' ? 'file' : 'device'} is read-only` : undefined;
+    case 'no-medium':
+      // An empty card reader reports size 0; a device nobody can size cannot be checked against the image either.
+      return drive.kind === 'disk' && (drive.size === null || drive.size === 0)
+        ? 'it reports no size: an empty card reader, or not a storage medium'
+        : undefined;
     case 'too-small':
       // A file target grows as it is written; only a disk has a fixed size.
-      return drive.kind === 'disk' && ctx.imageSize !== undefined && drive.size !== null && drive.size < ctx.imageSize
+      return drive.kind === 'disk' && ctx.imageSize !== undefined && drive.size !== null && drive.size > 0 && drive.size < ctx.imageSize
         ? `${formatSize(drive.size)} is smaller than the ${formatSize(ctx.imageSize)} image`
         : undefined;
     default:
@@ -130,19 +139,16 @@ function warningFor(reason: WarningReason, drive: Drive): string | undefined {
   }
 }
 
-/** Refusals in the order they are reported: the most serious (and least fixable) first. */
-const REFUSAL_ORDER: readonly RefusalReason[] = ['system', 'app', 'source', 'read-only', 'too-small'];
-const WARNING_ORDER: readonly WarningReason[] = ['large', 'mounted'];
 
 /** Whether the drive may be written: what forbids it (refusals) and what the user should confirm (warnings). */
 export function classifyDrive(drive: Drive, context: DriveContext = {}): DriveVerdict {
   const refusals: Refusal[] = [];
-  for (const reason of REFUSAL_ORDER) {
+  for (const reason of REFUSAL_REASONS) {
     const text = refusalFor(reason, drive, context);
     if (text !== undefined) refusals.push({ reason, message: `refusing ${drive.device}: ${text}` });
   }
   const warnings: Warning[] = [];
-  for (const reason of WARNING_ORDER) {
+  for (const reason of WARNING_REASONS) {
     const message = warningFor(reason, drive);
     if (message !== undefined) warnings.push({ reason, message });
   }

@@ -71,6 +71,8 @@ export const ERROR_CODES = {
     'ERR_TARGET_APP_DRIVE',
     'ERR_TARGET_TOO_SMALL',
     'ERR_TARGET_READ_ONLY',
+    // A disk that reports no size: an empty card reader, or a device that is not a storage medium (an unset zram).
+    'ERR_TARGET_NO_MEDIUM',
     // Less free space after the image than the state partition needs; the image itself is still written intact.
     'ERR_NO_ROOM_FOR_STATE',
   ],

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { driveSchema } from './drive';
+import { REFUSAL_REASONS, WARNING_REASONS, driveSchema } from './drive';
 
 const reasoned = <R extends readonly [string, ...string[]]>(reasons: R) => z.strictObject({ reason: z.enum(reasons), message: z.string() });
 
 /** A drive and the verdict on writing the chosen image to it. */
 export const driveViewSchema = z.strictObject({
   drive: driveSchema,
-  refusals: z.array(reasoned(['system', 'source', 'too-small', 'read-only', 'app'] as const)),
-  warnings: z.array(reasoned(['large', 'mounted'] as const)),
+  refusals: z.array(reasoned(REFUSAL_REASONS)),
+  warnings: z.array(reasoned(WARNING_REASONS)),
   /** Listed by the OS, or added by the user by path (loop devices, which drive listings leave out). */
   origin: z.enum(['os', 'path']),
 });

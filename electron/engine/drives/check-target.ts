@@ -58,6 +58,8 @@ function codeFor(reason: RefusalReason): MaculaErrorCode {
       return 'ERR_TARGET_APP_DRIVE';
     case 'read-only':
       return 'ERR_TARGET_READ_ONLY';
+    case 'no-medium':
+      return 'ERR_TARGET_NO_MEDIUM';
     case 'too-small':
       return 'ERR_TARGET_TOO_SMALL';
     default:
