@@ -1,0 +1,60 @@
+import { appendFile, readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseSeedYaml } from '../../shared/seed-yaml';
+import { applyPlan } from './apply';
+import { planSeed } from './plan';
+
+/**
+ * `node apply-seed.js [--seed PATH] [--root DIR] [--run-dir DIR] [--dry-run]`: applies the node's seed
+ * (`macula/system/config.yaml` on MACULAOS_STATE, mounted by the initramfs at /run/maculaos/state) at boot, from
+ * maculaos-seed.service, before the network, Avahi, SSH, the firewall and the keyboard come up. A node without a seed,
+ * or with one it refuses, still boots: it says so and goes on with the image's defaults.
+ * Prints one `MACULAOS: …` line that tests read from the serial console; never a secret.
+ */
+
+const DEFAULT_SEED = '/run/maculaos/state/macula/system/config.yaml';
+
+/** To stdout (the journal) and the kernel log, which reaches every console (screen and serial) whatever /dev/console is. */
+async function say(line: string): Promise<void> {
+  console.log(line);
+  await appendFile('/dev/kmsg', `<5>${line}\n`).catch(() => undefined);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: 'string', default: DEFAULT_SEED },
+      root: { type: 'string', default: '/' },
+      'run-dir': { type: 'string', default: '/run/maculaos' },
+      'dry-run': { type: 'boolean', default: false },
+    },
+  });
+  let text: string;
+  try {
+    text = await readFile(values.seed, 'utf8');
+  } catch {
+    await say('MACULAOS: no seed found, booting with defaults (waiting to be paired)');
+    return;
+  }
+  let plan;
+  try {
+    plan = planSeed(parseSeedYaml(text, values.seed), values['run-dir']);
+  } catch (err) {
+    // The message names the field, never the value (shared/seed-yaml.ts).
+    await say(`MACULAOS: seed refused, booting with defaults: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 3;
+    return;
+  }
+  if (values['dry-run']) {
+    console.log(JSON.stringify(plan.changes.map((c) => c.path)));
+  } else {
+    await applyPlan(plan, values.root, values.root === '/');
+  }
+  const fields = Object.entries(plan.summary).map(([k, v]) => `${k}=${v}`).join(' ');
+  await say(`MACULAOS: seed applied ${fields}`);
+}
+
+main().catch(async (err: unknown) => {
+  await say(`MACULAOS: seed apply failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,103 @@
+import type { Seed } from '../../shared/seed';
+
+/**
+ * What applying a seed changes on the node, as data: files to write and links to make under the root, and commands
+ * to run. Kept free of I/O so it is tested without a node (plan.test.ts); apply.ts carries it out.
+ * Covers plan §4.1 (keyboard, timezone, locale), §4.2 (mesh roles), the hostname and SSH keys of k3OS's
+ * cloud-config, and `write_files`.
+ */
+
+/** The login user (k3OS's `rancher`, renamed in plan phase 1); created in the image by image-build/steps/root.sh. */
+export const LOGIN_USER = 'macula';
+
+export interface FileChange {
+  readonly kind: 'file';
+  readonly path: string;
+  readonly content: string;
+  /** Octal mode; 0644 unless said. */
+  readonly mode: number;
+  /** `user[:group]` for chown, root if absent. */
+  readonly owner?: string;
+}
+
+export interface LinkChange {
+  readonly kind: 'link';
+  readonly path: string;
+  readonly target: string;
+}
+
+export type Change = FileChange | LinkChange;
+
+export interface SeedPlan {
+  readonly hostname: string | undefined;
+  readonly changes: readonly Change[];
+  /** Public summary for the console line; never a secret. */
+  readonly summary: Readonly<Record<string, string>>;
+}
+
+/** `de(nodeadkeys)` → layout `de`, variant `nodeadkeys` (keyboard-configuration's XKBLAYOUT/XKBVARIANT). */
+export function splitKeyboard(keyboard: string): { layout: string; variant: string } {
+  const m = /^([a-z][a-z0-9_]*)(?:\(([^)]*)\))?$/.exec(keyboard);
+  return { layout: m?.[1] ?? keyboard, variant: m?.[2] ?? '' };
+}
+
+/** The /etc/hosts a node with this hostname needs (Debian puts the own name on 127.0.1.1). */
+export function hostsFile(hostname: string): string {
+  return [
+    '127.0.0.1\tlocalhost',
+    `127.0.1.1\t${hostname}`,
+    '::1\t\tlocalhost ip6-localhost ip6-loopback',
+    'ff02::1\t\tip6-allnodes',
+    'ff02::2\t\tip6-allrouters',
+    '',
+  ].join('\n');
+}
+
+/** Plans every change `seed` asks for. `runDir` is where run-time facts for other services go (/run/maculaos). */
+export function planSeed(seed: Seed, runDir: string): SeedPlan {
+  const changes: Change[] = [];
+  const summary: Record<string, string> = {};
+  const m = seed.maculaos;
+
+  if (seed.hostname !== undefined) {
+    changes.push({ kind: 'file', path: '/etc/hostname', content: `${seed.hostname}\n`, mode: 0o644 });
+    changes.push({ kind: 'file', path: '/etc/hosts', content: hostsFile(seed.hostname), mode: 0o644 });
+    summary.hostname = seed.hostname;
+  }
+  if (m.timezone !== undefined) {
+    changes.push({ kind: 'link', path: '/etc/localtime', target: `/usr/share/zoneinfo/${m.timezone}` });
+    changes.push({ kind: 'file', path: '/etc/timezone', content: `${m.timezone}\n`, mode: 0o644 });
+    summary.timezone = m.timezone;
+  }
+  if (m.keyboard !== undefined) {
+    // Read by keyboard-setup.service (console) which runs after the seed service.
+    const { layout, variant } = splitKeyboard(m.keyboard);
+    const content = `XKBMODEL="pc105"\nXKBLAYOUT="${layout}"\nXKBVARIANT="${variant}"\nXKBOPTIONS=""\nBACKSPACE="guess"\n`;
+    changes.push({ kind: 'file', path: '/etc/default/keyboard', content, mode: 0o644 });
+    summary.keyboard = m.keyboard;
+  }
+  if (m.locale !== undefined) {
+    // Debian reads /etc/default/locale (pam_env), systemd /etc/locale.conf.
+    changes.push({ kind: 'file', path: '/etc/default/locale', content: `LANG=${m.locale}\n`, mode: 0o644 });
+    changes.push({ kind: 'file', path: '/etc/locale.conf', content: `LANG=${m.locale}\n`, mode: 0o644 });
+    summary.locale = m.locale;
+  }
+  const keys = seed.ssh_authorized_keys ?? [];
+  if (keys.length > 0) {
+    const home = `/home/${LOGIN_USER}`;
+    changes.push({ kind: 'file', path: `${home}/.ssh/authorized_keys`, content: `${keys.join('\n')}\n`, mode: 0o600, owner: `${LOGIN_USER}:${LOGIN_USER}` });
+    // SSH is not among plan §9.4's ports: it opens only on a node that was given keys to log in with.
+    changes.push({ kind: 'file', path: `${runDir}/firewall.d/ssh.nft`, content: 'add element inet maculaos tcp_open { 22 }\n', mode: 0o644 });
+    summary.ssh_keys = String(keys.length);
+  }
+  // Always written, so the agent can tell "no roles" from "not applied yet".
+  const mesh = { bootstrap: m.mesh?.bootstrap ?? false, relay: m.mesh?.relay ?? false };
+  changes.push({ kind: 'file', path: `${runDir}/mesh-roles`, content: `${JSON.stringify(mesh)}\n`, mode: 0o644 });
+  summary.mesh = Object.entries(mesh).filter(([, on]) => on).map(([role]) => role).join('+') || 'none';
+
+  for (const f of seed.write_files ?? []) {
+    const mode = f.permissions === undefined ? 0o644 : parseInt(f.permissions, 8);
+    changes.push({ kind: 'file', path: f.path, content: f.content, mode, ...(f.owner ? { owner: f.owner } : {}) });
+  }
+  return { hostname: seed.hostname, changes, summary };
+}
