@@ -1,14 +1,25 @@
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogImageSchema } from '../shared/catalog';
 import { openImage } from '../electron/engine/source/open-image';
 import { writeImage } from '../electron/engine/write/write-targets';
 import { type GpgHome, createGpgHome } from './helpers/gpg';
+import {
+  type Guest,
+  IMAGE_VERSION,
+  bootDisk,
+  buildMaculaImage,
+  debugfs,
+  fsFacts,
+  imageTestsUnavailable,
+  isoPath,
+  statePartition,
+  withStateLoop,
+} from './helpers/maculaos-image';
 
 /**
  * Issue 7 part 1, end to end: build the MaculaOS image from Debian packages (cached in .cache/image-build, so only the
@@ -19,9 +30,8 @@ import { type GpgHome, createGpgHome } from './helpers/gpg';
  */
 
 const run = promisify(execFile);
-const repo = resolve(import.meta.dirname, '..');
 const MiB = 1 << 20;
-const VERSION = '0.1.0';
+const VERSION = IMAGE_VERSION;
 const SEED = `#cloud-config
 hostname: e2e-node-1
 ssh_authorized_keys:
@@ -37,118 +47,21 @@ maculaos:
     key: ${'k'.repeat(43)}
 `;
 
-/** A QEMU guest this test started, its serial console logged to a file, with an HMP monitor on a unix socket. */
-interface Guest {
-  readonly child: ChildProcess;
-  readonly startedAt: number;
-  /** Resolves with the serial log's text once it matches `pattern`; rejects on timeout or guest exit. */
-  waitFor(pattern: RegExp, timeoutMs: number): Promise<{ text: string; atMs: number }>;
-  /** ACPI power button (systemd-logind powers off), then waits for QEMU to exit; kills it after `timeoutMs`. */
-  powerDown(timeoutMs: number): Promise<'clean' | 'killed'>;
-  /** Kills this QEMU (only this one: by its own pid). */
-  kill(): void;
-}
-
-/** Boots a raw disk (or with `cdrom`, an ISO as a CD) under TCG (the host's nested KVM hangs Linux guests: shared/ARCHITECTURE.md). */
-function bootDisk(disk: string, serialLog: string, monitorSocket: string, { cdrom = false } = {}): Guest {
-  const args = [
-    '-accel', 'tcg,thread=multi', '-smp', '2', '-m', '1024', '-display', 'none', '-nic', 'none', '-no-reboot',
-    '-serial', `file:${serialLog}`, '-monitor', `unix:${monitorSocket},server,nowait`,
-    // A CD (the bare ISO, read-only) or a stick (the flashed file, on virtio).
-    ...(cdrom ? ['-cdrom', disk] : ['-drive', `file=${disk},format=raw,if=virtio`]),
-  ];
-  const child = spawn('qemu-system-x86_64', args, { stdio: 'ignore' });
-  const startedAt = Date.now();
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
-
-  const waitFor = async (pattern: RegExp, timeoutMs: number): Promise<{ text: string; atMs: number }> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const text = (await readFile(serialLog, 'utf8').catch(() => '')).replaceAll('\r', '');
-      if (pattern.test(text)) return { text, atMs: Date.now() - startedAt };
-      if (exited) throw new Error(`QEMU exited before ${pattern}; serial log tail:\n${text.slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs / 1000} s; serial log tail:\n${text.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
-  const kill = (): void => {
-    if (!exited && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  };
-  const powerDown = async (timeoutMs: number): Promise<'clean' | 'killed'> => {
-    await new Promise<void>((resolve) => {
-      const socket = createConnection(monitorSocket, () => socket.end('system_powerdown\n'));
-      // The monitor's banner must be read, or the stream never reaches 'end' and 'close'.
-      socket.resume();
-      socket.on('close', () => resolve());
-      socket.on('error', () => resolve());
-    });
-    const timer = new Promise<'killed'>((resolve) => setTimeout(() => resolve('killed'), timeoutMs));
-    const result = await Promise.race([exit.then(() => 'clean' as const), timer]);
-    if (result === 'killed') kill();
-    await exit;
-    return result;
-  };
-  return { child, startedAt, waitFor, powerDown, kill };
-}
-
-function skipReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (mmdebstrap --mode=root, chroot, loop devices)';
-  for (const tool of ['mmdebstrap', 'mksquashfs', 'grub-mkrescue', 'qemu-system-x86_64']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (bash .ci/run installs it)`;
-  }
-  return undefined;
-}
-const reason = skipReason();
+const reason = imageTestsUnavailable();
 if (reason) console.log(`image-build.test.ts skipped: ${reason}`);
-
-/** The MACULAOS_STATE partition of a disk file, from its partition table. */
-async function statePartition(disk: string): Promise<{ start: number; size: number }> {
-  const { stdout } = await run('sfdisk', ['--json', disk]);
-  const table = (JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number; name?: string }[] } }).partitiontable;
-  const part = table.partitions.find((p) => p.name === 'MACULAOS_STATE') ?? table.partitions.at(-1);
-  if (!part) throw new Error(`${disk}: no partitions`);
-  return { start: part.start * 512, size: part.size * 512 };
-}
-
-/** Runs `work` with the state filesystem on a read-only loop device. */
-async function withStateLoop<T>(disk: string, work: (dev: string) => Promise<T>): Promise<T> {
-  const { start, size } = await statePartition(disk);
-  const dev = (await run('losetup', ['--find', '--show', '--read-only', '--offset', String(start), '--sizelimit', String(size), disk])).stdout.trim();
-  try {
-    return await work(dev);
-  } finally {
-    await run('losetup', ['-d', dev]);
-  }
-}
-
-async function fsFacts(dev: string): Promise<{ uuid: string; bytes: number }> {
-  const { stdout } = await run('dumpe2fs', ['-h', dev]);
-  const field = (name: string): string => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(stdout)?.[1]?.trim() ?? '';
-  return { uuid: field('Filesystem UUID'), bytes: Number(field('Block count')) * Number(field('Block size')) };
-}
-
-/** debugfs's answer: its output, and its banner and errors ("File not found by ext2_lookup") when `withErrors`. */
-async function debugfs(dev: string, command: string, withErrors = true): Promise<string> {
-  const { stdout, stderr } = await run('debugfs', ['-R', command, dev]);
-  return withErrors ? stdout + stderr : stdout;
-}
 
 describe.skipIf(reason !== undefined)('MaculaOS image: build, flash with a seed, boot under QEMU', () => {
   let dir: string;
   let out: string;
   let gpg: GpgHome;
   let guest: Guest | undefined;
-  const iso = (): string => join(out, `macula-os-${VERSION}-amd64.iso`);
+  const iso = (): string => isoPath(out);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'macula-image-'));
     out = join(dir, 'out');
     gpg = await createGpgHome();
-    const started = Date.now();
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'image-build/build.ts', '--arch', 'amd64', '--variant', 'airgapped',
-      '--version', VERSION, '--out', out, '--sign-key', gpg.fingerprint], { cwd: repo, env: { ...process.env, GNUPGHOME: gpg.home }, maxBuffer: 1 << 26 });
-    console.log(`${stdout.split('\n').filter((l) => l.startsWith('image-build:') || l.startsWith('  ')).join('\n')}\nimage build (this run): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(await buildMaculaImage(out, gpg));
   }, 40 * 60_000);
 
   afterAll(async () => {

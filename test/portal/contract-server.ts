@@ -1,4 +1,5 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { type IncomingMessage, type RequestListener, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
 import {
@@ -35,6 +36,11 @@ export interface PortalContractOptions {
   readonly identity?: PortalIdentity;
   /** Called once per request with what was answered (no bodies, so no secrets). */
   readonly onRequest?: (entry: { method: string; path: string; status: number }) => void;
+  /**
+   * Serve https with this key and certificate (PEM) instead of http: a node's seed only takes an https Portal, so the
+   * image end-to-end test gives it a certificate from a throwaway CA that the node is told to trust.
+   */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface PortalContractServer {
@@ -167,7 +173,7 @@ export async function startPortalContractServer(options: PortalContractOptions =
     }
   }
 
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const path = new URL(req.url ?? '/', 'http://portal.invalid').pathname;
     route(req, res, path)
       .catch((e: unknown) => {
@@ -178,7 +184,8 @@ export async function startPortalContractServer(options: PortalContractOptions =
         return status;
       })
       .then((status) => options.onRequest?.({ method: req.method ?? '', path, status }), () => undefined);
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -186,7 +193,7 @@ export async function startPortalContractServer(options: PortalContractOptions =
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  origin = `http://${host}:${address.port}`;
+  origin = `${options.tls ? 'https' : 'http'}://${host}:${address.port}`;
 
   return {
     origin,

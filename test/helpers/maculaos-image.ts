@@ -1,0 +1,144 @@
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { GpgHome } from './gpg';
+
+/**
+ * What the MaculaOS image tests share (test/image-build.test.ts, test/image-e2e.test.ts): building the image (cached in
+ * .cache/image-build), booting it under QEMU, and reading its state partition once the guest is off.
+ */
+
+const run = promisify(execFile);
+const repo = resolve(import.meta.dirname, '..', '..');
+export const IMAGE_VERSION = '0.1.0';
+
+/** Why the image tests cannot run here, or undefined when they can. */
+export function imageTestsUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (mmdebstrap --mode=root, chroot, loop devices)';
+  for (const tool of ['mmdebstrap', 'mksquashfs', 'grub-mkrescue', 'qemu-system-x86_64', 'flock']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (bash .ci/run installs it)`;
+  }
+  return undefined;
+}
+
+/**
+ * Bundles the node agent (so the image has it) and builds the image into `out`, signed with `gpg`'s key; returns
+ * the build's summary lines. Both image test files run this at once under Vitest's fork pool: the lock makes the second
+ * wait for the first and then hit its cache, instead of two builds writing the same cache folders and dist/agent.
+ */
+export async function buildMaculaImage(out: string, gpg: GpgHome): Promise<string> {
+  const cache = join(repo, '.cache');
+  await mkdir(cache, { recursive: true });
+  const script = 'node image-build/agent/build.mjs && exec node --import tsx image-build/build.ts "$@"';
+  const started = Date.now();
+  const { stdout } = await run('flock', [join(cache, 'image-build.lock'), 'sh', '-c', script, 'sh', '--arch', 'amd64', '--variant', 'airgapped',
+    '--version', IMAGE_VERSION, '--out', out, '--sign-key', gpg.fingerprint], { cwd: repo, env: { ...process.env, GNUPGHOME: gpg.home }, maxBuffer: 1 << 26 });
+  const summary = stdout.split('\n').filter((l) => l.startsWith('image-build:') || l.startsWith('  ')).join('\n');
+  return `${summary}\nimage build (this run, lock wait included): ${((Date.now() - started) / 1000).toFixed(1)} s`;
+}
+
+export const isoPath = (out: string): string => join(out, `macula-os-${IMAGE_VERSION}-amd64.iso`);
+
+/** A QEMU guest a test started, its serial console logged to a file, with an HMP monitor on a unix socket. */
+export interface Guest {
+  readonly child: ChildProcess;
+  readonly startedAt: number;
+  /** Resolves with the serial log's text once it matches `pattern`; rejects on timeout or guest exit. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<{ text: string; atMs: number }>;
+  /** ACPI power button (systemd-logind powers off), then waits for QEMU to exit; kills it after `timeoutMs`. */
+  powerDown(timeoutMs: number): Promise<'clean' | 'killed'>;
+  /** Kills this QEMU (only this one: by its own pid). */
+  kill(): void;
+}
+
+export interface BootOptions {
+  /** Boot `disk` as a CD (the bare ISO, read-only) instead of a virtio stick. */
+  readonly cdrom?: boolean;
+  /**
+   * A virtio NIC on tap device `tap`, which exists in network namespace `netns`: QEMU then runs inside that namespace
+   * (`ip netns exec` execs it, so the child's pid is QEMU's own). Without it the guest has no network (`-nic none`).
+   */
+  readonly net?: { readonly netns: string; readonly tap: string; readonly mac: string };
+}
+
+/** Boots a raw disk (or an ISO as a CD) under TCG (the host's nested KVM hangs Linux guests: shared/ARCHITECTURE.md). */
+export function bootDisk(disk: string, serialLog: string, monitorSocket: string, { cdrom = false, net }: BootOptions = {}): Guest {
+  const args = [
+    '-accel', 'tcg,thread=multi', '-smp', '2', '-m', '1024', '-display', 'none', '-no-reboot',
+    '-serial', `file:${serialLog}`, '-monitor', `unix:${monitorSocket},server,nowait`,
+    ...(net
+      ? ['-netdev', `tap,id=n0,ifname=${net.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n0,mac=${net.mac}`]
+      : ['-nic', 'none']),
+    // A CD (the bare ISO, read-only) or a stick (the flashed file, on virtio).
+    ...(cdrom ? ['-cdrom', disk] : ['-drive', `file=${disk},format=raw,if=virtio`]),
+  ];
+  const child = net
+    ? spawn('ip', ['netns', 'exec', net.netns, 'qemu-system-x86_64', ...args], { stdio: 'ignore' })
+    : spawn('qemu-system-x86_64', args, { stdio: 'ignore' });
+  const startedAt = Date.now();
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+
+  const waitFor = async (pattern: RegExp, timeoutMs: number): Promise<{ text: string; atMs: number }> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = (await readFile(serialLog, 'utf8').catch(() => '')).replaceAll('\r', '');
+      if (pattern.test(text)) return { text, atMs: Date.now() - startedAt };
+      if (exited) throw new Error(`QEMU exited before ${pattern}; serial log tail:\n${text.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs / 1000} s; serial log tail:\n${text.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  const kill = (): void => {
+    if (!exited && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  };
+  const powerDown = async (timeoutMs: number): Promise<'clean' | 'killed'> => {
+    await new Promise<void>((resolve) => {
+      const socket = createConnection(monitorSocket, () => socket.end('system_powerdown\n'));
+      // The monitor's banner must be read, or the stream never reaches 'end' and 'close'.
+      socket.resume();
+      socket.on('close', () => resolve());
+      socket.on('error', () => resolve());
+    });
+    const timer = new Promise<'killed'>((resolve) => setTimeout(() => resolve('killed'), timeoutMs));
+    const result = await Promise.race([exit.then(() => 'clean' as const), timer]);
+    if (result === 'killed') kill();
+    await exit;
+    return result;
+  };
+  return { child, startedAt, waitFor, powerDown, kill };
+}
+
+/** The MACULAOS_STATE partition of a disk file, from its partition table. */
+export async function statePartition(disk: string): Promise<{ start: number; size: number }> {
+  const { stdout } = await run('sfdisk', ['--json', disk]);
+  const table = (JSON.parse(stdout) as { partitiontable: { partitions: { start: number; size: number; name?: string }[] } }).partitiontable;
+  const part = table.partitions.find((p) => p.name === 'MACULAOS_STATE') ?? table.partitions.at(-1);
+  if (!part) throw new Error(`${disk}: no partitions`);
+  return { start: part.start * 512, size: part.size * 512 };
+}
+
+/** Runs `work` with the state filesystem on a read-only loop device. */
+export async function withStateLoop<T>(disk: string, work: (dev: string) => Promise<T>): Promise<T> {
+  const { start, size } = await statePartition(disk);
+  const dev = (await run('losetup', ['--find', '--show', '--read-only', '--offset', String(start), '--sizelimit', String(size), disk])).stdout.trim();
+  try {
+    return await work(dev);
+  } finally {
+    await run('losetup', ['-d', dev]);
+  }
+}
+
+export async function fsFacts(dev: string): Promise<{ uuid: string; bytes: number }> {
+  const { stdout } = await run('dumpe2fs', ['-h', dev]);
+  const field = (name: string): string => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(stdout)?.[1]?.trim() ?? '';
+  return { uuid: field('Filesystem UUID'), bytes: Number(field('Block count')) * Number(field('Block size')) };
+}
+
+/** debugfs's answer: its output, and its banner and errors ("File not found by ext2_lookup") when `withErrors`. */
+export async function debugfs(dev: string, command: string, withErrors = true): Promise<string> {
+  const { stdout, stderr } = await run('debugfs', ['-R', command, dev]);
+  return withErrors ? stdout + stderr : stdout;
+}
