@@ -7,7 +7,7 @@ import { startWebShell } from '../web/web-server';
 
 /**
  * `npm start`: opens the Electron app when its binary is installed; otherwise says so and serves the same renderer
- * as a browser shell on 127.0.0.1.
+ * as a browser shell on 127.0.0.1. `npm run web` (`--web`) serves the browser shell whether Electron is there or not.
  */
 const distDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -21,14 +21,15 @@ function electronBinary(): string | undefined {
   }
 }
 
-const binary = electronBinary();
+const webOnly = process.argv.includes('--web');
+const binary = webOnly ? undefined : electronBinary();
 if (binary) {
   const child = spawn(binary, [join(distDir, 'electron', 'main.cjs')], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   const shell = await startWebShell(join(distDir, 'renderer'), Number(process.env['MACULA_WEB_PORT'] ?? 0));
-  console.log('The Electron binary is not installed here (fetch it with `npm run electron:fetch` where the internet is reachable).');
-  console.log(`Serving the browser shell instead — open this URL (it carries this session's token):\n\n  ${shell.url}\n`);
+  if (!webOnly) console.log('The Electron binary is not installed here (fetch it with `npm run electron:fetch` where the internet is reachable).');
+  console.log(`Serving the browser shell${webOnly ? '' : ' instead'} — open this URL (it carries this session's token):\n\n  ${shell.url}\n`);
   console.log('Press Ctrl-C to stop.');
   const stop = (): void => void shell.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
