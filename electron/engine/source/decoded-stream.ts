@@ -13,15 +13,13 @@ export interface DecodedStreamOptions {
   /** Maps a raw input/decoder error; `inputEnded` tells whether all compressed bytes had been read. */
   readonly mapError: (err: unknown, inputEnded: boolean) => MaculaError;
   readonly signal?: AbortSignal | undefined;
-  /** The decoded length the container promises (e.g. an xz Index); a different length is an error, not a short image. */
-  readonly expectedLength?: number | undefined;
 }
 
 /**
  * Pipes `input` through `decoder` (with backpressure) and returns the decoded bytes as one Readable
  * that fails with an already-mapped MaculaError and tears both stages down when it closes.
  */
-export function decodedStream({ path, input, decoder, mapError, signal, expectedLength }: DecodedStreamOptions): Readable {
+export function decodedStream({ path, input, decoder, mapError, signal }: DecodedStreamOptions): Readable {
   const output = new PassThrough({ highWaterMark: 1 << 20 });
   let inputEnded = false;
   input.once('end', () => {
@@ -32,14 +30,6 @@ export function decodedStream({ path, input, decoder, mapError, signal, expected
   };
   input.on('error', fail);
   decoder.on('error', fail);
-  if (expectedLength !== undefined) {
-    // Registered before pipe() so it runs before the output is ended: a short result fails instead of ending cleanly.
-    let decoded = 0;
-    decoder.on('data', (chunk: Buffer) => void (decoded += chunk.length));
-    decoder.once('end', () => {
-      if (decoded !== expectedLength) fail(new Error(`decoded ${decoded} bytes, the container says ${expectedLength}`));
-    });
-  }
   input.pipe(decoder).pipe(output);
   output.once('close', () => {
     input.destroy();

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ImageCompression } from '../../../shared/image-format';
+import type { ImageReader } from './image-reader';
 
 /** An image file opened for reading: what it is, and a way to stream its decompressed bytes. */
 export interface ImageSource {
@@ -15,4 +16,9 @@ export interface ImageSource {
   readonly note?: string;
   /** A fresh stream of the decompressed image bytes; errors are MaculaErrors; aborting destroys it with ERR_ABORTED. */
   createReadStream(signal?: AbortSignal): Readable;
+  /**
+   * The same bytes read into buffers the caller owns (see ImageReader), for formats whose decoder can write into them
+   * (xz, zstd): no copy out of a decoder's buffer and no garbage buffer per piece. Errors as for `createReadStream`.
+   */
+  openReader?(signal?: AbortSignal): ImageReader;
 }

@@ -12,7 +12,7 @@ import { zstdSource } from './zstd-source';
 
 /** Tuning for `openImage`. */
 export interface OpenImageOptions {
-  /** Worker threads for multi-Block xz; 0 forces the streaming decoder. Default: available parallelism. */
+  /** xz Blocks decoded at once, each on a worker thread (1: one after the other). Default: available parallelism. */
   readonly xzThreads?: number;
 }
 

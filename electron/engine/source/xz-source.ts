@@ -1,31 +1,19 @@
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
-import { createUnxz } from 'node-liblzma';
 import { MaculaError } from '../../../shared/errors';
-import { archiveError, destroyOnAbort } from './archive-error';
-import { decodedStream } from './decoded-stream';
+import { archiveError } from './archive-error';
+import { type ImageReader, readerStream } from './image-reader';
 import type { ImageSource } from './image-source';
-import { readFileStream } from './read-file';
 import { FOOTER_MAGIC } from './xz/xz-format';
-import { readXzIndex, type XzIndex } from './xz/xz-index';
-import { XzParallelReadable } from './xz/xz-parallel-readable';
-import { xzWorkerLauncher } from './xz/xz-worker-pool';
-
-/** Blocks larger than this (either size) go to the streaming decoder, to keep 2 × pool Blocks in memory affordable. */
-const MAX_PARALLEL_BLOCK = 256 << 20;
-/** Output chunk of the streaming decoder: large chunks keep liblzma busy instead of the JS glue (measured 64 KiB → 4 MiB: −10 %). */
-const STREAM_CHUNK = 4 << 20;
+import { readXzIndex } from './xz/xz-index';
+import { XZ_PIECE, XzParallelDecoder } from './xz/xz-parallel-decoder';
+import { xzWorkerLauncher } from './xz/xz-worker-lane';
 
 /** Options for xz decoding. */
 export interface XzSourceOptions {
-  /** Worker threads for multi-Block files; 0 forces the single-threaded streaming decoder. Default: available parallelism. */
+  /** Blocks decoded at once, each on a worker thread of its own; 1 decodes them one after the other. Default: available parallelism. */
   readonly threads?: number;
-}
-
-function canDecodeInParallel(index: XzIndex, threads: number): boolean {
-  if (threads < 1 || index.blocks.length < 2) return false;
-  return index.blocks.every((b) => b.uncompressedSize <= MAX_PARALLEL_BLOCK && b.unpaddedSize <= MAX_PARALLEL_BLOCK);
 }
 
 /** Why an .xz file has no readable Index: it ends early (no Stream Footer magic "YZ", §2.1.2.4), or it is damaged. */
@@ -49,18 +37,21 @@ function failedStream(error: Error): Readable {
   return stream;
 }
 
+function failedReader(error: Error): ImageReader {
+  return { read: () => Promise.reject(error), close: () => Promise.resolve() };
+}
+
 /**
  * An xz image (The .xz File Format 1.0.4). The Index at the end is read first: it gives the decoded size and each
- * Block's place, so multi-Block files decode on a worker pool, and a file whose Index does not check out is refused
- * (liblzma's streaming decoder would otherwise end quietly on a truncated file). Single-Block files stream through
- * liblzma with their length checked against the Index.
+ * Block's place, so Blocks decode on several cores at once and each is checked against its Index Record, and a file
+ * whose Index does not check out is refused (a streaming decoder would end quietly on a truncated file). A single-Block
+ * file is the same with one lane.
  */
 export async function xzSource(path: string, compressedSize: number, options: XzSourceOptions = {}): Promise<ImageSource> {
   const index = await readXzIndex(path).catch(() => undefined);
   const refusal = index ? undefined : await indexFailure(path);
-  const threads = options.threads ?? Math.max(1, availableParallelism());
+  const lanes = Math.max(1, options.threads ?? availableParallelism());
   const launch = xzWorkerLauncher();
-  const parallel = index !== undefined && launch !== undefined && canDecodeInParallel(index, threads);
   return {
     path,
     compression: 'xz',
@@ -68,19 +59,11 @@ export async function xzSource(path: string, compressedSize: number, options: Xz
     ...(index ? { sizeHint: index.uncompressedSize } : {}),
     createReadStream(signal) {
       if (refusal || !index) return failedStream(refusal ?? new Error('unreachable'));
-      if (parallel) {
-        const stream = new XzParallelReadable({ path, blocks: index.blocks, threads, launch });
-        destroyOnAbort(stream, path, signal);
-        return stream;
-      }
-      return decodedStream({
-        path,
-        input: readFileStream(path),
-        decoder: createUnxz({ chunkSize: STREAM_CHUNK }),
-        mapError: (err, inputEnded) => archiveError('xz', path, err, !inputEnded),
-        signal,
-        expectedLength: index.uncompressedSize,
-      });
+      return readerStream(new XzParallelDecoder({ path, blocks: index.blocks, lanes, launch }), XZ_PIECE, path, signal);
+    },
+    openReader(signal) {
+      if (refusal || !index) return failedReader(refusal ?? new Error('unreachable'));
+      return new XzParallelDecoder({ path, blocks: index.blocks, lanes, launch, signal });
     },
   };
 }

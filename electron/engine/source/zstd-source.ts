@@ -1,30 +1,17 @@
-import { DecompressStream } from 'zstd-napi';
-import { archiveError } from './archive-error';
-import { decodedStream } from './decoded-stream';
 import type { ImageSource } from './image-source';
-import { readFileStream } from './read-file';
+import { readerStream } from './image-reader';
+import { ZstdDecoder } from './zstd-decoder';
 
-/** Accept windows up to 2 GiB so `zstd --long=31` images decode (RFC 8878 §3.1.1.1.2 Window_Descriptor). */
-const WINDOW_LOG_MAX = 31;
+/** Decoded bytes per piece of the stream: small enough to stay in cache between the decoder and the consumer's copy. */
+const ZSTD_PIECE = 128 << 10;
 
-/** zstd-napi's message when the input stops inside a frame. */
-function isZstdTruncation(err: unknown): boolean {
-  return err instanceof Error && /ended in middle/i.test(err.message);
-}
-
-/** A zstd image (RFC 8878); concatenated frames decode as one stream. */
+/** A zstd image (RFC 8878); concatenated frames decode as one stream, at the reader's pace (see ZstdDecoder). */
 export function zstdSource(path: string, compressedSize: number): ImageSource {
   return {
     path,
     compression: 'zstd',
     compressedSize,
-    createReadStream: (signal) =>
-      decodedStream({
-        path,
-        input: readFileStream(path),
-        decoder: new DecompressStream({ windowLogMax: WINDOW_LOG_MAX }),
-        mapError: (err) => archiveError('zstd', path, err, isZstdTruncation(err)),
-        signal,
-      }),
+    openReader: (signal) => new ZstdDecoder(path, signal),
+    createReadStream: (signal) => readerStream(new ZstdDecoder(path), ZSTD_PIECE, path, signal),
   };
 }

@@ -31,7 +31,7 @@ export interface XzIndex {
   readonly uncompressedSize: number;
 }
 
-/** Indexes beyond this are not worth holding in memory; such files use the streaming decoder. */
+/** Indexes beyond this (millions of Blocks) are not worth holding in memory; such files are refused. */
 const MAX_INDEX_SIZE = 64 << 20;
 
 interface IndexRecord {

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Decoders must go at their reader's pace: a zero run compresses to almost nothing, so a decoder that decodes whatever
+ * input it is given (zstd-napi's DecompressStream, node-liblzma's Unxz, whole xz Blocks on workers) fills memory with
+ * it. Each case runs in a fresh Node process, whose resident memory (worker threads and native buffers included) is
+ * its own, from a bundle made the way electron/build.mjs makes the CLI's (worker threads as sibling .js files; under tsx
+ * each worker would compile TypeScript and weigh several times more). The bundle sits under .cache/ so that its
+ * external npm packages resolve.
+ */
+const MiB = 1 << 20;
+const ZEROS = 256 * MiB;
+let dir: string;
+
+const at = (name: string): string => join(dir, name);
+const sh = (script: string): void => void execFileSync('sh', ['-c', script], { cwd: dir, stdio: 'pipe' });
+
+/** Opens the image, reads one byte, pauses 1 s, prints the growth of resident memory, then reads and hashes the rest. */
+const PROBE = `
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openImage } from ${JSON.stringify(resolve('electron/engine/source/open-image.ts'))};
+const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+const source = await openImage(process.argv[2], { xzThreads: 2 });
+const before = rss();
+const stream = source.createReadStream();
+await new Promise((ok, fail) => { stream.once('readable', ok); stream.once('error', fail); });
+const first = stream.read(1);
+await sleep(1000);
+const growth = rss() - before;
+const hash = createHash('sha256').update(first);
+let size = first.length;
+for await (const chunk of stream) {
+  hash.update(chunk);
+  size += chunk.length;
+  await new Promise((ok) => setImmediate(ok)); // the writer awaits between chunks too
+}
+console.log(JSON.stringify({ growth, size, sha256: hash.digest('hex') }));
+`;
+
+beforeAll(async () => {
+  mkdirSync(resolve('.cache'), { recursive: true });
+  dir = mkdtempSync(resolve('.cache', 'test-source-memory-'));
+  writeFileSync(at('probe.mts'), PROBE);
+  await build({
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+    outdir: dir,
+    entryPoints: { probe: at('probe.mts'), 'xz-block-worker': resolve('electron/engine/source/xz/xz-block-worker.ts') },
+  });
+  sh(`head -c ${ZEROS} /dev/zero > zeros.img`);
+  sh('zstd -q -c zeros.img > zeros.img.zst');
+  sh('xz -T1 -0 -c zeros.img > single.img.xz');
+  sh('xz -T2 -0 --block-size=16MiB -c zeros.img > multi.img.xz');
+  rmSync(at('zeros.img'));
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const zerosSha = createHash('sha256').update(Buffer.alloc(ZEROS)).digest('hex');
+
+describe('a zero run decodes at its reader’s pace', () => {
+  it.each([
+    ['zstd', 'zeros.img.zst'],
+    ['single-block xz', 'single.img.xz'],
+    ['multi-block xz', 'multi.img.xz'],
+  ])('%s holds a few MiB for a paused reader, then decodes it all', (_label, name) => {
+    const out = execFileSync(process.execPath, [at('probe.js'), at(name)], { encoding: 'utf8' });
+    const { growth, size, sha256 } = JSON.parse(out) as { growth: number; size: number; sha256: string };
+    // Two xz lanes: two worker threads (~9 MiB each) and 26 MiB decoded ahead (1.5 Blocks of 16 MiB, 2 MiB more for the
+    // Block being read); zstd and one lane, a few MiB. A source without backpressure holds 180–270 MiB here.
+    expect(growth).toBeLessThan(64 * MiB);
+    expect({ size, sha256 }).toEqual({ size: ZEROS, sha256: zerosSha });
+  }, 60_000);
+});
