@@ -96,6 +96,22 @@ describe('writeImage to real loop devices', () => {
     expect(await sh('sgdisk', ['-v', loop])).toContain('No problems found');
   });
 
+  it.each([
+    ['a multi-block .xz', 'mbr.img.xz', (src: string, out: string) => ['sh', ['-c', `xz -T2 --block-size=4MiB -1 -c "$1" > "$2"`, 'sh', src, out]] as const],
+    ['a .zst', 'mbr.img.zst', (src: string, out: string) => ['zstd', ['-q', '-1', src, '-o', out]] as const],
+  ])('decodes %s straight into the write buffers of two loops, byte-identical and verified', async (_what, name, compress) => {
+    const packed = join(dir, name);
+    const [cmd, args] = compress(mbr, packed);
+    await sh(cmd, args);
+    const a = await loops.create(join(dir, `${name}-a.bin`), 64 * MiB);
+    const b = await loops.create(join(dir, `${name}-b.bin`), 64 * MiB);
+    const result = await writeImage({ source: await openImage(packed), targets: [a, b] });
+    expect(result).toMatchObject({ sha256: mbrSha, size: MBR_SIZE });
+    expect(result.targets.map((t) => t.ok && t.verified)).toEqual([true, true]);
+    expect(await identical(mbr, a, MBR_SIZE)).toBe(true);
+    expect(await identical(mbr, b, MBR_SIZE)).toBe(true);
+  });
+
   it('drops a target that runs out of room (full tmpfs) with ERR_NO_SPACE at its offset; the other two finish', async () => {
     const small = join(dir, 'small');
     await loops.mount(['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs'], small);

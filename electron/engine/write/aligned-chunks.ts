@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { abortedError, ioError } from '../source/archive-error';
+import type { ImageReader } from '../source/image-reader';
 import { ALIGNMENT, directIo } from './direct-io';
 import type { Extent } from './mapped-ranges';
 
@@ -152,6 +153,31 @@ export async function* alignedChunks(input: AsyncIterable<Buffer>, pool: ChunkPo
   }
   if (buffer && filled > 0) yield makeChunk(pool, index, buffer, filled);
   else if (buffer) pool.release(buffer);
+}
+
+/**
+ * The chunks of a decoded image, decoded by `reader` straight into buffers from `pool`: no copy out of the decoder's
+ * own pieces, and no garbage buffer per piece (tens of MiB of them pile up before the collector runs). The reader is
+ * closed when the chunks end, are abandoned or fail. Each chunk must be shared and released, as with alignedChunks.
+ */
+export async function* readerChunks(reader: ImageReader, pool: ChunkPool): AsyncGenerator<Chunk> {
+  try {
+    for (let index = 0; ; index++) {
+      const buffer = await pool.acquire();
+      let filled: number;
+      try {
+        filled = await reader.read(buffer.subarray(0, CHUNK));
+      } catch (err) {
+        pool.release(buffer);
+        throw err;
+      }
+      if (filled === 0) return pool.release(buffer);
+      yield makeChunk(pool, index, buffer, filled);
+      if (filled < CHUNK) return;
+    }
+  } finally {
+    await reader.close();
+  }
 }
 
 /**

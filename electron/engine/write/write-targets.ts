@@ -3,7 +3,7 @@ import { MaculaError } from '../../../shared/errors';
 import { describeTarget } from '../drives/describe-target';
 import { type TargetState, prepareTargetState } from '../seed/target-state';
 import { BatchHasher } from '../io/batch-hasher';
-import { type Chunk, ChunkPool, alignedChunks, fileChunks } from './aligned-chunks';
+import { type Chunk, ChunkPool, alignedChunks, fileChunks, readerChunks } from './aligned-chunks';
 import { type PreparedTarget, asMaculaError, checkTarget, prepareTarget } from './prepare-target';
 import { TargetProgress } from './target-progress';
 import { MappedRanges, sizeMismatch } from './mapped-ranges';
@@ -67,13 +67,15 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
   const { source, signal } = options;
   const ranges = options.bmap && new MappedRanges(options.bmap, source.path);
   const hasher = new BatchHasher();
-  // 'none': the file's own bytes are the image.
-  const input = source.compression === 'none' ? undefined : source.createReadStream(signal);
+  // 'none': the file's own bytes are the image. A source with a reader decodes straight into the pool's buffers.
+  const reader = source.compression === 'none' ? undefined : source.openReader?.(signal);
+  const input = source.compression === 'none' || reader ? undefined : source.createReadStream(signal);
   let size = 0;
   let first: Chunk | undefined;
   let complete = true;
   try {
-    for await (const whole of input ? alignedChunks(input, pool) : fileChunks(source.path, pool, signal)) {
+    const chunks = reader ? readerChunks(reader, pool) : input ? alignedChunks(input, pool) : fileChunks(source.path, pool, signal);
+    for await (const whole of chunks) {
       size += whole.length;
       const writers = live(lanes);
       if (writers.length === 0) {
