@@ -107,5 +107,6 @@ describe('fleet inventory', () => {
     expect(fleetDirFor({}, 'linux', '/home/u')).toBe('/home/u/.local/share/macula-companion/fleet');
     expect(fleetDirFor({ XDG_DATA_HOME: 'rel' }, 'linux', '/home/u')).toBe('/home/u/.local/share/macula-companion/fleet');
     expect(fleetDirFor({}, 'darwin', '/Users/u')).toBe('/Users/u/Library/Application Support/macula-companion/fleet');
+    expect(fleetDirFor({ APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32', 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Roaming\\macula-companion\\fleet');
   });
 });
