@@ -50,6 +50,10 @@ await build({
   target: 'node18',
   format: 'cjs',
   legalComments: 'eof',
+  // Node 18 on the node parses the whole bundle at start, which under software emulation is seconds per megabyte.
+  // Whitespace and syntax only: identifiers keep their names (error names, and the DI tokens of @peculiar/x509).
+  minifyWhitespace: true,
+  minifySyntax: true,
   banner: { js: '#!/usr/bin/env node' },
   // engine/assets.ts finds assets from import.meta.url; the agent never asks it (see the stubs above).
   define: { 'import.meta.url': '"file:///usr/lib/macula/macula-agent.js"' },
