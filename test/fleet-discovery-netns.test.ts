@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TxtRecord, encodeTxtRecord } from '../shared/fleet/txt-record';
 import { FleetInventory } from '../electron/engine/fleet/inventory';
+import { avahiAdvertiser } from '../image-build/agent/src/advertiser';
 import { NetnsLab, type NsProcess, netnsUnavailable } from './helpers/netns';
 
 /**
@@ -161,6 +162,32 @@ describe.skipIf(skip !== undefined)('discovery over real mDNS between network na
     timings.push(`avahi-daemon start → up: ${Date.now() - t} ms`);
     expect(up.node.txt).toMatchObject({ state: 'paired', arch: 'arm64', meshRoles: ['relay'] });
     expect(up.node.addresses).toContain('10.77.1.13');
+  });
+
+  it.skipIf(avahiMissing !== undefined)("follows the agent's Avahi service file through state changes made within one second", async () => {
+    const ns = lab.addHost('av2', [{ ifname: 'eth1', lan: 'lan1', cidr: '10.77.1.14/24' }]);
+    const etc = lab.etcDir(ns);
+    const services = join(etc, 'avahi', 'services');
+    mkdirSync(services, { recursive: true });
+    writeFileSync(
+      join(etc, 'avahi', 'avahi-daemon.conf'),
+      '[server]\nhost-name=macula-avahi2\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=eth1\nenable-dbus=no\n[publish]\npublish-workstation=no\n[rlimits]\n',
+    );
+    const strings = (state: TxtRecord['state']): string[] => encodeTxtRecord({ nodeId: 'node-avh2', state, fingerprint: fp('C'), osVersion: '0.1.0', arch: 'amd64', meshRoles: [], apiPort: 443 });
+    // The agent's own advertiser, writing into the namespace's /etc/avahi/services (bind-mounted from `etc`).
+    const advertiser = avahiAdvertiser(services, 'macula-avahi2', 443);
+    await advertiser.update(strings('unpaired'));
+    lab.spawn(ns, ['sh', '-c', 'mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon && exec avahi-daemon --no-drop-root --no-chroot --no-rlimits']);
+    const up = await waitEvent((e) => e.event === 'up' && e.node.nodeId === 'node-avh2', 15_000);
+    expect(up.node.txt.state).toBe('unpaired');
+    // As on a node whose Portal answers at once: pairing and paired a few milliseconds apart. avahi-daemon notices a
+    // changed file by its mtime in whole seconds, so both writes must still be seen.
+    await advertiser.update(strings('pairing'));
+    await advertiser.update(strings('paired'));
+    const t = Date.now();
+    const paired = await waitEvent((e) => (e.event === 'up' || e.event === 'update') && e.node.nodeId === 'node-avh2' && e.node.txt.state === 'paired', 8_000);
+    timings.push(`Avahi service file rewritten twice → paired: ${Date.now() - t} ms`);
+    expect(paired.node.txt.state).toBe('paired');
   });
 
   it('flags impostors against the inventory in a one-shot `macula discover`', async () => {

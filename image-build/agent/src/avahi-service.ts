@@ -1,4 +1,4 @@
-import { access, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { access, readFile, readdir, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MACULA_SERVICE_TYPE } from '../../../shared/fleet/txt-record';
 
@@ -54,11 +54,24 @@ export async function detectAvahi(dir = AVAHI_SERVICES_DIR): Promise<string | un
   return present && (await avahiDaemonRunning()) ? dir : undefined;
 }
 
+/**
+ * The mtime (whole seconds) for a new version of the file at `path`: now, but always past the old version's. avahi-daemon
+ * reloads a service file only when its `st_mtime`, in whole seconds, differs from the one it loaded — a state flip
+ * written within the same second as the last (pairing → paired when the Portal answers at once) would go unseen.
+ */
+async function nextMtime(path: string): Promise<number> {
+  const now = Math.floor(Date.now() / 1000);
+  const previous = await stat(path).then((s) => Math.floor(s.mtimeMs / 1000), () => undefined);
+  return previous === undefined ? now : Math.max(now, previous + 1);
+}
+
 /** Writes the service file by rename, so avahi-daemon never reads half of it. Not a secret: mode 0644. */
 export async function writeAvahiService(dir: string, xml: string): Promise<string> {
   const path = join(dir, AVAHI_SERVICE_FILE);
   const temp = `${path}.tmp`;
   await writeFile(temp, xml, { mode: 0o644 });
+  const mtime = await nextMtime(path);
+  await utimes(temp, mtime, mtime);
   await rename(temp, path);
   return path;
 }
