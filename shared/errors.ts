@@ -61,6 +61,9 @@ export const ERROR_CODES = {
     'ERR_NODE_NOT_FOUND',
     'ERR_NODE_API',
     'ERR_PAIRING_FAILED',
+    // The desktop's Portal sign-in (RFC 8628) ended without an enrollment token: Portal unreachable or outside its
+    // contract, the user denied it, the code expired (the reason travels beside the code).
+    'ERR_SIGN_IN_FAILED',
   ],
   // The chosen target must not be written: system drive, the drive holding the image or the app, too small, read-only.
   target: [

@@ -4,6 +4,7 @@ import { drivesListChannel } from './ipc-drives';
 import { flashCancelChannel, flashStartChannel } from './ipc-flash';
 import { fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
 import { imageInspectChannel } from './ipc-image';
+import { portalSignInCancelChannel, portalSignInChannel, portalSignInClaimChannel } from './ipc-portal';
 import { profilesDeleteChannel, profilesListChannel, profilesSaveChannel } from './ipc-profiles';
 import { seedValidateChannel } from './ipc-seed';
 
@@ -35,6 +36,9 @@ export const ipcContract = {
   'profiles.list': profilesListChannel,
   'profiles.save': profilesSaveChannel,
   'profiles.delete': profilesDeleteChannel,
+  'portal.signIn': portalSignInChannel,
+  'portal.signInCancel': portalSignInCancelChannel,
+  'portal.signInClaim': portalSignInClaimChannel,
 } as const;
 
 export type IpcChannel = keyof typeof ipcContract;

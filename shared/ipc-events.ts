@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fleetEventSchemas } from './ipc-fleet';
+import { portalEventSchemas } from './ipc-portal';
 
 /**
  * Engine → renderer events, one schema for both pushes: Server-Sent Events in the browser shell, webContents.send in
@@ -49,10 +50,12 @@ export const engineEventSchema = z.discriminatedUnion('type', [
     error: errorSchema.optional(),
   }),
   ...fleetEventSchemas,
+  ...portalEventSchemas,
 ]);
 export type EngineEvent = z.infer<typeof engineEventSchema>;
 export type FlashEvent = Extract<EngineEvent, { type: `flash.${string}` }>;
 export type FleetEvent = Extract<EngineEvent, { type: `fleet.${string}` }>;
+export type PortalEvent = Extract<EngineEvent, { type: `portal.${string}` }>;
 
 /** Whether an event belongs to a flash (the flash view's reducer takes only these). */
 export function isFlashEvent(event: EngineEvent): event is FlashEvent {

@@ -5,6 +5,7 @@ import type { FlashSessions } from './app/flash-sessions';
 import { listFleet } from './app/fleet-list';
 import type { FleetPairings } from './app/fleet-pairings';
 import type { FleetWatch } from './app/fleet-watch';
+import type { PortalSignIns } from './app/portal-sign-ins';
 import type { ProfileStore } from './app/profile-store';
 import { inspectForApp } from './app/image-info';
 import { loadCatalog } from './catalog/load-catalog';
@@ -17,6 +18,7 @@ export interface HandlerDeps {
   readonly flashes: FlashSessions;
   readonly fleet: { readonly fleetDir: string; readonly watch: FleetWatch; readonly pairings: FleetPairings };
   readonly profiles: ProfileStore;
+  readonly signIns: PortalSignIns;
   readonly driveSource?: DriveSource;
 }
 
@@ -40,5 +42,8 @@ export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
     'profiles.list': async () => ({ profiles: await deps.profiles.list() }),
     'profiles.save': async (request) => ({ profiles: await deps.profiles.save(request.name, request.form) }),
     'profiles.delete': async (request) => deps.profiles.delete(request.name),
+    'portal.signIn': async (request) => deps.signIns.start(request.portalUrl),
+    'portal.signInCancel': async (request) => ({ cancelled: deps.signIns.cancel(request.signInId) }),
+    'portal.signInClaim': async (request) => deps.signIns.claim(request.signInId),
   };
 }

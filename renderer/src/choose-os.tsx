@@ -22,7 +22,7 @@ export function ChooseOs(props: { bridge: MaculaBridge; chosen: ImagePick | unde
   const chosenId = props.chosen?.kind === 'catalog' ? catalogEntryId(props.chosen.entry) : undefined;
   return (
     <section aria-labelledby="step-title">
-      <h2 id="step-title">Choose OS</h2>
+      <h2 id="step-title" tabIndex={-1}>Choose OS</h2>
       {state.kind === 'loading' && <p role="status">Loading the release catalog…</p>}
       {state.kind === 'failed' && <p role="alert">Catalog unavailable: {state.message}</p>}
       {state.kind === 'loaded' && (

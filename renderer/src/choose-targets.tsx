@@ -59,7 +59,7 @@ export function ChooseTargets(props: {
   const drives = listing.kind === 'loaded' ? listing.value.drives : [];
   return (
     <section aria-labelledby="step-title">
-      <h2 id="step-title">Choose targets</h2>
+      <h2 id="step-title" tabIndex={-1}>Choose targets</h2>
       <p className="hint">Everything on the chosen drives will be erased. Choose several to flash them at once.</p>
       <label className="toggle">
         <input type="checkbox" checked={showSystem} onChange={(e) => setShowSystem(e.target.checked)} /> Show system drives (never writable)

@@ -4,6 +4,7 @@ import { EMPTY_SEED_FORM, type FieldMessage, type SeedForm, type SeedFormField }
 import { messageOf } from './bridge';
 import { Field } from './field';
 import { MeshRoles } from './mesh-roles';
+import { PortalSignIn } from './portal-sign-in';
 import { ProfilesPanel } from './profiles-panel';
 import { SeedSuggestions, localTimeZone } from './suggestions';
 import type { Customisation } from './wizard-types';
@@ -65,7 +66,7 @@ export function CustomiseForm(props: { bridge: MaculaBridge; initial: Customisat
   const errorCount = Object.keys(errors).length;
   return (
     <section aria-labelledby="step-title">
-      <h2 id="step-title">Customise</h2>
+      <h2 id="step-title" tabIndex={-1}>Customise</h2>
       <form onSubmit={(e) => void onSubmit(e)} noValidate>
         <fieldset className="mode">
           <legend>Customisation</legend>
@@ -88,8 +89,9 @@ export function CustomiseForm(props: { bridge: MaculaBridge; initial: Customisat
             <MeshRoles bootstrap={form.meshBootstrap} relay={form.meshRelay} onBootstrap={set('meshBootstrap')} onRelay={set('meshRelay')}
               error={errors.meshBootstrap} warning={warnings.meshBootstrap} />
             <Field id="portal-url" label="Portal URL" type="url" value={form.portalUrl} onChange={set('portalUrl')} error={errors.portalUrl} placeholder="https://portal.example.com" />
+            <PortalSignIn bridge={props.bridge} portalUrl={form.portalUrl} onToken={(claim) => set('portalToken')(claim.enrollmentToken)} />
             <Field id="portal-token" label="Enrollment token" type="password" autoComplete="new-password" value={form.portalToken} onChange={set('portalToken')}
-              error={errors.portalToken} warning={warnings.portalToken} hint="Stays on the node's state partition; never shown again or logged." />
+              error={errors.portalToken} warning={warnings.portalToken} hint="Filled in by signing in, or pasted. Stays on the node's state partition; never shown again or logged." />
             <Field id="ssh-keys" label="SSH public keys (one per line)" multiline value={form.sshKeys} onChange={set('sshKeys')} error={errors.sshKeys} placeholder="ssh-ed25519 AAAA… me@laptop" />
             <Field id="wifi-ssid" label="Wi-Fi network name (SSID)" value={form.wifiSsid} onChange={set('wifiSsid')} error={errors.wifiSsid}
               hint="Optional: the node joins this WPA2 network. Leave both Wi-Fi fields blank for wired only." />

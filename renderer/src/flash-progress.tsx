@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { MaculaBridge } from '../../shared/ipc-contract';
 import { isFlashEvent } from '../../shared/ipc-events';
 import { messageOf } from './bridge';
@@ -19,6 +19,10 @@ const STAGE_TEXT: Record<FlashState['stage'], string> = {
 export function FlashProgress(props: { bridge: MaculaBridge; initial: FlashState; onAgain: () => void }) {
   const [state, setState] = useState(props.initial);
   const [cancelError, setCancelError] = useState<string>();
+  // "Erase and flash" is gone once the flash starts: focus moves to Cancel, then stays on the same button when it
+  // becomes "Flash more drives" (one element, relabelled), so a keyboard user is never dropped to the page top.
+  const action = useRef<HTMLButtonElement>(null);
+  useEffect(() => action.current?.focus(), []);
   useEngineEvents(props.bridge, (event) => {
     if (isFlashEvent(event)) setState((s) => reduceFlash(s, event));
   });
@@ -58,15 +62,9 @@ export function FlashProgress(props: { bridge: MaculaBridge; initial: FlashState
       </ul>
       {cancelError && <p role="alert">Could not cancel: {cancelError}</p>}
       <div className="actions">
-        {running ? (
-          <button type="button" onClick={() => void cancel()}>
-            Cancel
-          </button>
-        ) : (
-          <button type="button" className="primary" onClick={props.onAgain}>
-            Flash more drives
-          </button>
-        )}
+        <button type="button" ref={action} className={running ? undefined : 'primary'} onClick={running ? () => void cancel() : props.onAgain}>
+          {running ? 'Cancel' : 'Flash more drives'}
+        </button>
       </div>
     </div>
   );

@@ -46,7 +46,7 @@ export function FlashStep(props: { bridge: MaculaBridge; image: ImagePick; custo
 
   return (
     <section aria-labelledby="step-title">
-      <h2 id="step-title">Flash</h2>
+      <h2 id="step-title" tabIndex={-1}>Flash</h2>
       {flash ? (
         <FlashProgress bridge={props.bridge} initial={flash} onAgain={() => { props.onBusy(false); props.onAgain(); }} />
       ) : (

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { MaculaBridge } from '../../shared/ipc-contract';
 import { EMPTY_SEED_FORM, type SeedSummary } from '../../shared/seed-form';
 import { ChooseOs } from './choose-os';
@@ -19,6 +19,17 @@ export function FlashWizard({ bridge }: { bridge: MaculaBridge }) {
   const [flashing, setFlashing] = useState(false);
   // A flash key: each visit to the Flash step after "flash more" starts fresh.
   const [round, setRound] = useState(0);
+  const firstStep = useRef(true);
+
+  // Focus follows the user into the step they moved to (WCAG 2.4.3): the button they pressed left with the old step,
+  // and focus left on <body> would send the next Tab back to the top of the page. Not on the first render.
+  useEffect(() => {
+    if (firstStep.current) {
+      firstStep.current = false;
+      return;
+    }
+    document.getElementById('step-title')?.focus();
+  }, [step, round]);
 
   const reachable = (s: Step): boolean => {
     if (flashing) return s === 'flash';

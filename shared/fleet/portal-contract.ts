@@ -13,6 +13,13 @@ import { enrollmentTokenSchema, hostnameSchema, nodeIdSchema } from './seed-form
 
 /** The OAuth client the node agent is registered as (a public client: no secret, RFC 6749 §2.1). */
 export const MACULA_NODE_CLIENT_ID = 'maculaos-node';
+/**
+ * The OAuth client the desktop companion is registered as (public, like the node's): it signs its user in with the
+ * device flow to mint enrollment tokens, and asks for `ENROLLMENT_TOKEN_SCOPE` only.
+ */
+export const MACULA_DESKTOP_CLIENT_ID = 'macula-companion';
+/** The scope (RFC 6749 §3.3) an access token needs for `POST /api/console/enrollment-tokens`. */
+export const ENROLLMENT_TOKEN_SCOPE = 'enrollment_tokens:issue';
 /** RFC 8628 §3.4. */
 export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
 /** RFC 8628 §3.2: the polling interval when the Portal names none. */
@@ -83,6 +90,26 @@ export const tokenErrorSchema = oauthErrorSchema(TOKEN_ERRORS);
 export const deviceAuthorizationErrorSchema = oauthErrorSchema(DEVICE_AUTHORIZATION_ERRORS);
 export const pairErrorSchema = oauthErrorSchema(PAIR_ERRORS);
 
+/** RFC 6750 §3.1: why a bearer request was refused (no or a bad token, or one without `ENROLLMENT_TOKEN_SCOPE`). */
+export const ENROLLMENT_TOKEN_ERRORS = ['invalid_request', 'invalid_token', 'insufficient_scope'] as const;
+export const enrollmentTokenErrorSchema = oauthErrorSchema(ENROLLMENT_TOKEN_ERRORS);
+
+/**
+ * `POST /api/console/enrollment-tokens`, sent with `Authorization: Bearer ACCESS_TOKEN` (RFC 6750 §2.1): the signed-in
+ * user asks for one enrollment token of their organisation, to seed into a node as a pasted one would be.
+ */
+export const enrollmentTokenRequestSchema = z.object({
+  /** Shown on the Portal beside the token (which desktop minted it, for what); no secret. */
+  label: z.string().max(200).optional(),
+});
+
+/** A fresh enrollment token, redeemable once through `/api/console/pair` until `expires_at`. */
+export const enrollmentTokenResponseSchema = z.object({
+  enrollment_token: enrollmentTokenSchema,
+  expires_at: z.iso.datetime({ offset: true }),
+  org_identity: z.string().min(1),
+});
+
 /** Plan Phase 3: the node trades its seeded enrollment token, once, for its Portal credentials. */
 export const pairRequestSchema = z.object({
   enrollment_token: enrollmentTokenSchema,
@@ -123,6 +150,13 @@ export const PORTAL_ENDPOINTS = {
     request: pairRequestSchema,
     responses: { 200: pairResponseSchema, 400: pairErrorSchema, 403: pairErrorSchema, 409: pairErrorSchema },
   },
+  enrollmentTokens: {
+    method: 'POST',
+    path: '/api/console/enrollment-tokens',
+    requestType: JSON_BODY,
+    request: enrollmentTokenRequestSchema,
+    responses: { 201: enrollmentTokenResponseSchema, 400: enrollmentTokenErrorSchema, 401: enrollmentTokenErrorSchema, 403: enrollmentTokenErrorSchema },
+  },
 } as const;
 export type PortalEndpoint = keyof typeof PORTAL_ENDPOINTS;
 
@@ -137,3 +171,10 @@ export type TokenResponse = z.output<typeof tokenResponseSchema>;
 export type TokenError = z.output<typeof tokenErrorSchema>;
 export type PairResponse = z.output<typeof pairResponseSchema>;
 export type PairError = z.output<typeof pairErrorSchema>;
+export type EnrollmentTokenResponse = z.output<typeof enrollmentTokenResponseSchema>;
+
+/** The HTTP status of each enrollment-token refusal (RFC 6750 §3.1). */
+export const ENROLLMENT_TOKEN_ERROR_STATUS = { invalid_request: 400, invalid_token: 401, insufficient_scope: 403 } as const satisfies Record<
+  (typeof ENROLLMENT_TOKEN_ERRORS)[number],
+  keyof (typeof PORTAL_ENDPOINTS)['enrollmentTokens']['responses']
+>;

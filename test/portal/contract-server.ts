@@ -4,11 +4,15 @@ import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
 import {
   DEVICE_CODE_GRANT_TYPE,
+  ENROLLMENT_TOKEN_ERROR_STATUS,
+  ENROLLMENT_TOKEN_SCOPE,
+  MACULA_DESKTOP_CLIENT_ID,
   MACULA_NODE_CLIENT_ID,
   PAIR_ERROR_STATUS,
   PORTAL_ENDPOINTS,
   type PortalEndpoint,
 } from '../../shared/fleet/portal-contract';
+import { AccessTokens } from './access-tokens';
 import { APPROVAL_PAGE_PATH, PAGE_CSP, TEST_APPROVE_PATH, TEST_DENY_PATH, approvalPage, resultPage } from './approval-page';
 import { DeviceFlowStore, type PortalIdentity } from './device-flow-store';
 import { EnrollmentStore } from './enrollment-store';
@@ -17,7 +21,8 @@ import { BodyTooLargeError, mediaType, parseForm, parseJson, readBody, readForm,
 /**
  * The Portal contract (shared/fleet/portal-contract.ts) served from memory, for tests and `npm run portal:dev`:
  * RFC 8628 device authorization with pending → approved / denied / expired and `slow_down`, and `/api/console/pair`
- * redeeming each registered enrollment token once. Every request is parsed with the contract's schema and every
+ * redeeming each registered enrollment token once, and `/api/console/enrollment-tokens` minting one for the user an
+ * access token of the desktop's client belongs to. Every request is parsed with the contract's schema and every
  * response is checked against the schema of its status before it is sent, so the server cannot drift from the contract.
  */
 
@@ -51,6 +56,12 @@ export interface PortalContractServer {
   approve(userCode: string, identity?: PortalIdentity): void;
   /** The user refuses the node showing `userCode`; throws if no pending request has it. */
   deny(userCode: string): void;
+  /** The next poll of the pending request showing `userCode` is answered `slow_down` (RFC 8628 §3.5). */
+  slowDown(userCode: string): void;
+  /** The enrollment tokens `/api/console/enrollment-tokens` minted, oldest first. */
+  readonly issuedEnrollmentTokens: readonly string[];
+  /** Every access token the token endpoint handed out (tests check none of them leaks past the engine). */
+  issuedAccessTokens(): string[];
   /** Registers an enrollment token (a fresh one if not given) that `/api/console/pair` redeems once. */
   addEnrollmentToken(options?: { token?: string; identity?: PortalIdentity }): string;
   /** The node id that redeemed `token`, if any. */
@@ -61,6 +72,9 @@ export interface PortalContractServer {
 }
 
 type Endpoint = (typeof PORTAL_ENDPOINTS)[PortalEndpoint];
+
+/** How long a minted enrollment token stays redeemable (a day: long enough to flash, short enough to leak little). */
+const ENROLLMENT_TOKEN_LIFETIME_MS = 24 * 3600_000;
 
 /** Sends `body` after checking it against the endpoint's schema for `status`; a mismatch is a server bug (500). */
 function respond<E extends Endpoint, S extends keyof E['responses'] & number>(
@@ -89,6 +103,10 @@ export async function startPortalContractServer(options: PortalContractOptions =
   const defaultIdentity = options.identity ?? { userName: 'Demo User', orgIdentity: 'demo-org' };
   const flows = new DeviceFlowStore({ clock, expiresIn: options.expiresIn ?? 600, ...(options.interval ? { interval: options.interval } : {}) });
   const enrollments = new EnrollmentStore();
+  const accessTokens = new AccessTokens(clock);
+  const issued: string[] = [];
+  /** The public clients this Portal knows: the node agent and the desktop companion. */
+  const clients = new Set<string>([MACULA_NODE_CLIENT_ID, MACULA_DESKTOP_CLIENT_ID]);
   const failures = new Map<string, { status: number; times: number }>();
   let origin = '';
 
@@ -97,7 +115,7 @@ export async function startPortalContractServer(options: PortalContractOptions =
     const form = await readForm(req);
     const parsed = form.ok ? parseWith(endpoint.request, form.fields) : form;
     if (!parsed.ok) return respond(res, endpoint, 400, { error: 'invalid_request', error_description: parsed.why });
-    if (parsed.value.client_id !== MACULA_NODE_CLIENT_ID) return respond(res, endpoint, 400, { error: 'invalid_client', error_description: 'unknown client_id' });
+    if (!clients.has(parsed.value.client_id)) return respond(res, endpoint, 400, { error: 'invalid_client', error_description: 'unknown client_id' });
     const grant = flows.authorize(parsed.value.client_id, parsed.value.scope);
     const page = new URL(APPROVAL_PAGE_PATH, origin);
     const complete = new URL(page);
@@ -120,9 +138,11 @@ export async function startPortalContractServer(options: PortalContractOptions =
     if (grantType !== undefined && grantType !== DEVICE_CODE_GRANT_TYPE) return respond(res, endpoint, 400, { error: 'unsupported_grant_type' });
     const parsed = form.ok ? parseWith(endpoint.request, form.fields) : form;
     if (!parsed.ok) return respond(res, endpoint, 400, { error: 'invalid_request', error_description: parsed.why });
-    if (parsed.value.client_id !== MACULA_NODE_CLIENT_ID) return respond(res, endpoint, 400, { error: 'invalid_client', error_description: 'unknown client_id' });
+    if (!clients.has(parsed.value.client_id)) return respond(res, endpoint, 400, { error: 'invalid_client', error_description: 'unknown client_id' });
     const outcome = flows.poll(parsed.value.device_code, parsed.value.client_id);
-    return outcome.ok ? respond(res, endpoint, 200, outcome.tokens) : respond(res, endpoint, 400, { error: outcome.error });
+    if (!outcome.ok) return respond(res, endpoint, 400, { error: outcome.error });
+    accessTokens.record(outcome.tokens);
+    return respond(res, endpoint, 200, outcome.tokens);
   }
 
   async function pair(req: IncomingMessage, res: ServerResponse): Promise<number> {
@@ -133,6 +153,28 @@ export async function startPortalContractServer(options: PortalContractOptions =
     const outcome = enrollments.redeem(parsed.value.enrollment_token, parsed.value.node_id);
     if (outcome.ok) return respond(res, endpoint, 200, outcome.credentials);
     return respond(res, endpoint, PAIR_ERROR_STATUS[outcome.error], { error: outcome.error });
+  }
+
+  /** Mints an enrollment token for the bearer's user (RFC 6750 errors), redeemable once by `/api/console/pair`. */
+  async function enrollmentTokens(req: IncomingMessage, res: ServerResponse): Promise<number> {
+    const endpoint = PORTAL_ENDPOINTS.enrollmentTokens;
+    const bearer = accessTokens.check(req.headers.authorization, ENROLLMENT_TOKEN_SCOPE);
+    if (!bearer.ok) {
+      // RFC 6750 §3: a refused bearer request names the scheme, and the scope it lacked.
+      const scope = bearer.error === 'insufficient_scope' ? `, scope="${ENROLLMENT_TOKEN_SCOPE}"` : '';
+      res.setHeader('www-authenticate', `Bearer error="${bearer.error}"${scope}`);
+      return respond(res, endpoint, ENROLLMENT_TOKEN_ERROR_STATUS[bearer.error], { error: bearer.error });
+    }
+    if (mediaType(req) !== 'application/json') return respond(res, endpoint, 400, { error: 'invalid_request', error_description: 'body must be application/json' });
+    const parsed = parseWith(endpoint.request, parseJson(await readBody(req)));
+    if (!parsed.ok) return respond(res, endpoint, 400, { error: 'invalid_request', error_description: parsed.why });
+    const token = enrollments.register(bearer.identity);
+    issued.push(token);
+    return respond(res, endpoint, 201, {
+      enrollment_token: token,
+      expires_at: new Date(clock() + ENROLLMENT_TOKEN_LIFETIME_MS).toISOString(),
+      org_identity: bearer.identity.orgIdentity,
+    });
   }
 
   /** The buttons of the approval page; form or JSON `user_code`. */
@@ -160,6 +202,8 @@ export async function startPortalContractServer(options: PortalContractOptions =
         return token(req, res);
       case `POST ${PORTAL_ENDPOINTS.pair.path}`:
         return pair(req, res);
+      case `POST ${PORTAL_ENDPOINTS.enrollmentTokens.path}`:
+        return enrollmentTokens(req, res);
       case `GET ${APPROVAL_PAGE_PATH}`:
         sendHtml(res, 200, approvalPage(new URL(req.url ?? '/', origin).searchParams.get('user_code') ?? ''), PAGE_CSP);
         return 200;
@@ -205,6 +249,11 @@ export async function startPortalContractServer(options: PortalContractOptions =
     deny(userCode) {
       if (!flows.deny(userCode)) throw new Error(`no pending device authorization has the code ${userCode}`);
     },
+    slowDown(userCode) {
+      if (!flows.slowDown(userCode)) throw new Error(`no pending device authorization has the code ${userCode}`);
+    },
+    issuedEnrollmentTokens: issued,
+    issuedAccessTokens: () => accessTokens.issued(),
     addEnrollmentToken: ({ token, identity = defaultIdentity } = {}) => enrollments.register(identity, token),
     redeemedBy: (token) => enrollments.redeemedBy(token),
     failNext(path, status, times = 1) {

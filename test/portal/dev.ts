@@ -25,6 +25,7 @@ console.log(`Portal contract server: ${portal.origin}`);
 console.log(`  device authorization  POST ${portal.url(PORTAL_ENDPOINTS.deviceAuthorization.path)}`);
 console.log(`  token                 POST ${portal.url(PORTAL_ENDPOINTS.token.path)}`);
 console.log(`  pair                  POST ${portal.url(PORTAL_ENDPOINTS.pair.path)}`);
+console.log(`  enrollment tokens     POST ${portal.url(PORTAL_ENDPOINTS.enrollmentTokens.path)} (Bearer, the desktop's sign-in)`);
 console.log(`  approve codes at      ${portal.url(APPROVAL_PAGE_PATH)}`);
 console.log(`Demo enrollment token (redeemable once): ${token}`);
 

@@ -26,6 +26,8 @@ interface Grant {
   lastPollAt: number;
   status: GrantStatus;
   identity?: PortalIdentity;
+  /** A test asked for the next poll to be answered `slow_down` whatever its timing (a Portal under load). */
+  slowDownNext?: boolean;
 }
 
 /** The outcome of one token request: tokens, or the RFC 8628 §3.5 / RFC 6749 §5.2 error to answer. */
@@ -113,6 +115,14 @@ export class DeviceFlowStore {
     return true;
   }
 
+  /** The next poll of the pending grant showing `userCode` answers `slow_down`; false if no pending grant has it. */
+  slowDown(userCode: string): boolean {
+    const grant = this.findByUserCode(userCode);
+    if (!grant) return false;
+    grant.slowDownNext = true;
+    return true;
+  }
+
   /** One token request (RFC 8628 §3.4–3.5). Tokens are handed out once; the device code is spent with them. */
   poll(deviceCode: string, clientId: string): PollOutcome {
     const grant = this.byDeviceCode.get(deviceCode);
@@ -120,9 +130,10 @@ export class DeviceFlowStore {
     if (!grant || grant.clientId !== clientId || grant.status === 'consumed') return { ok: false, error: 'invalid_grant' };
     const now = this.options.clock();
     if (now >= grant.expiresAt) return { ok: false, error: 'expired_token' };
-    const early = now - grant.lastPollAt < grant.interval * 1000;
+    const early = now - grant.lastPollAt < grant.interval * 1000 || grant.slowDownNext === true;
     grant.lastPollAt = now;
     if (early) {
+      grant.slowDownNext = false;
       grant.interval += SLOW_DOWN_STEP;
       return { ok: false, error: 'slow_down' };
     }

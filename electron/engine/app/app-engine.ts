@@ -9,7 +9,9 @@ import { FleetPairings } from './fleet-pairings';
 import { FleetWatch } from './fleet-watch';
 import { FlashSessions } from './flash-sessions';
 import { defaultConfigDir } from './config-dir';
+import { PortalSignIns } from './portal-sign-ins';
 import { ProfileStore } from './profile-store';
+import type { PortalHttpOptions } from '../portal/portal-http';
 import type { WriterLaunch } from './writer-launch';
 
 export interface AppEngineOptions {
@@ -27,6 +29,8 @@ export interface AppEngineOptions {
   readonly fleetLeaseMs?: number;
   /** The user's settings (saved profiles); default: MACULA_CONFIG_DIR, else the user's config directory. */
   readonly configDir?: string;
+  /** How the Customise step's Portal sign-in reaches the Portal: an extra CA for a self-hosted one (tests: a throwaway CA). */
+  readonly portal?: PortalHttpOptions;
 }
 
 /** The engine as the app shells (Electron main, web server) use it: request handlers and one event stream. */
@@ -34,7 +38,7 @@ export interface AppEngine {
   readonly handlers: IpcHandlers;
   /** Subscribe to engine events; returns the unsubscribe. */
   subscribe(listener: (event: EngineEvent) => void): () => void;
-  /** Cancels running flashes and pairings, stops discovery. */
+  /** Cancels running flashes, pairings and Portal sign-ins, stops discovery. */
   close(): void;
 }
 
@@ -46,12 +50,14 @@ export function createAppEngine(options: AppEngineOptions): AppEngine {
   const discovery = options.discovery ? { discovery: options.discovery } : {};
   const watch = new FleetWatch({ fleetDir, emit, ...discovery, ...(options.fleetLeaseMs !== undefined ? { leaseMs: options.fleetLeaseMs } : {}) });
   const pairings = new FleetPairings({ fleetDir, watch, emit, ...discovery });
+  const signIns = new PortalSignIns({ emit, ...(options.portal ? { http: options.portal } : {}) });
   return {
-    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, profiles: new ProfileStore(options.configDir ?? defaultConfigDir()), ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
+    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, profiles: new ProfileStore(options.configDir ?? defaultConfigDir()), signIns, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
     subscribe: (listener) => hub.subscribe(listener),
     close: () => {
       flashes.cancelAll();
       pairings.cancelAll();
+      signIns.cancelAll();
       void watch.close();
     },
   };

@@ -40,7 +40,7 @@ describe('ProfileStore', () => {
   it('never takes a secret: profileFormOf drops them and the channel refuses a form that carries one', async () => {
     expect(JSON.stringify(form)).not.toMatch(/tok-123456|secret-pass/);
     const flashes = new FlashSessions(() => ({ kind: 'in-process' }), () => undefined);
-    const handlers = createIpcHandlers({ flashes, fleet: { fleetDir: dir, watch: undefined as never, pairings: undefined as never }, profiles: store });
+    const handlers = createIpcHandlers({ flashes, fleet: { fleetDir: dir, watch: undefined as never, pairings: undefined as never }, profiles: store, signIns: undefined as never });
     const refused = await dispatchIpc('profiles.save', { name: 'x', form: { ...form, portalToken: 'tok-123456' } }, handlers);
     expect(refused).toMatchObject({ ok: false, error: { code: 'ERR_USAGE' } });
     expect(await dispatchIpc('profiles.save', { name: '  x  ', form }, handlers)).toMatchObject({ ok: true, value: { profiles: [{ name: 'x' }] } });
