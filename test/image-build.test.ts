@@ -24,18 +24,33 @@ import {
 /**
  * Issue 7 part 1, end to end: build the MaculaOS image from Debian packages (cached in .cache/image-build, so only the
  * first run is slow), flash it with the app's engine and a seed onto a 2 GiB file, boot that under QEMU (TCG) and
- * read from the serial console that the node applied the seed; then check on the powered-off disk that the state
- * partition grew, got a new UUID and lost its growpart marker; boot again and check the state persisted.
+ * read from the serial console that the node applied the seed and ran its boot_cmd and run_cmd; then check on the
+ * powered-off disk that the state partition grew, got a new UUID and lost its growpart marker, and that the seeded
+ * NTP, DNS, k3s and Wi-Fi settings and the commands' marker files are in the overlay; boot again and check the state
+ * persisted and the commands ran again. No secret of the seed may reach the serial console.
  * Root only (mmdebstrap, chroot, loop devices); its own file so CI can run it beside the rest.
  */
 
 const run = promisify(execFile);
 const MiB = 1 << 20;
 const VERSION = IMAGE_VERSION;
+/** Secrets the seed holds: none may reach the serial console (plan §9.3). */
+const PSK = 'e2e-wifi-psk-Zq7';
+const K3S_TOKEN = 'K10e2e-k3s-token-Xw9';
+const ENROLLMENT_TOKEN = 'e2e-enrollment-token-Pv4';
+const MARKERS = '/var/lib/maculaos-e2e';
 const SEED = `#cloud-config
 hostname: e2e-node-1
 ssh_authorized_keys:
   - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJY5j9GcVBBfM/84ACor2lGlZZ0gfNFdLbCMa+yY/kvD ops@example
+# boot_cmd runs before networkd, run_cmd after it; each leaves a line in the persisted overlay at every boot.
+boot_cmd:
+  - mkdir -p ${MARKERS} && echo "boot networkd=$(systemctl is-active systemd-networkd.service)" >> ${MARKERS}/boot_cmd
+  - echo e2e-boot-cmd-output; exit 7
+  - echo after-failure >> ${MARKERS}/boot_cmd
+run_cmd:
+  - echo "run seed=$(systemctl is-active maculaos-seed.service) networkd=$(systemctl is-active systemd-networkd.service)" >> ${MARKERS}/run_cmd
+  - resolvectl dns; timedatectl show-timesync --property=SystemNTPServers
 maculaos:
   timezone: Europe/Amsterdam
   keyboard: de(nodeadkeys)
@@ -45,10 +60,34 @@ maculaos:
   pairing:
     node_id: e2e-node-1-id
     key: ${'k'.repeat(43)}
+  portal:
+    url: https://192.0.2.80
+    enrollment_token: ${ENROLLMENT_TOKEN}
+  wifi:
+    - { ssid: e2e-lab, psk: ${PSK} }
+  ntp_servers: [192.0.2.123, ntp.example.com]
+  dns_nameservers: [192.0.2.53]
+  server_url: https://192.0.2.10:6443
+  token: ${K3S_TOKEN}
+  labels: { e2e: "yes" }
 `;
 
 const reason = imageTestsUnavailable();
 if (reason) console.log(`image-build.test.ts skipped: ${reason}`);
+
+/** What the seed's boot_cmd, run_cmd, NTP, DNS, k3s and Wi-Fi fields left in the persisted overlay (guest off). */
+async function seededFiles(dev: string): Promise<Record<'bootCmd' | 'runCmd' | 'timesyncd' | 'resolved' | 'k3s' | 'wpa', string>> {
+  const upper = '/overlay/upper';
+  return {
+    bootCmd: await debugfs(dev, `cat ${upper}${MARKERS}/boot_cmd`, false),
+    runCmd: await debugfs(dev, `cat ${upper}${MARKERS}/run_cmd`, false),
+    timesyncd: await debugfs(dev, `cat ${upper}/etc/systemd/timesyncd.conf.d/50-maculaos-seed.conf`, false),
+    resolved: await debugfs(dev, `cat ${upper}/etc/systemd/resolved.conf.d/50-maculaos-seed.conf`, false),
+    // stat only: the test never reads the secrets back.
+    k3s: await debugfs(dev, `stat ${upper}/etc/rancher/k3s/config.yaml`),
+    wpa: await debugfs(dev, `stat ${upper}/etc/wpa_supplicant/maculaos.conf`),
+  };
+}
 
 describe.skipIf(reason !== undefined)('MaculaOS image: build, flash with a seed, boot under QEMU', () => {
   let dir: string;
@@ -107,7 +146,18 @@ describe.skipIf(reason !== undefined)('MaculaOS image: build, flash with a seed,
     const applied = await guest.waitFor(/MACULAOS: seed applied hostname=e2e-node-1 .*mesh=relay/, 240_000);
     // The running kernel's name, as the serial getty prints it.
     const login = await guest.waitFor(/e2e-node-1 login:/, 240_000);
-    console.log(`boot 1 under TCG: state grown at ${(grown.atMs / 1000).toFixed(1)} s, seed applied at ${(applied.atMs / 1000).toFixed(1)} s, login prompt at ${(login.atMs / 1000).toFixed(1)} s`);
+    const ran = await guest.waitFor(/MACULAOS: run_cmd done/, 240_000);
+    console.log(`boot 1 under TCG: state grown at ${(grown.atMs / 1000).toFixed(1)} s, seed applied at ${(applied.atMs / 1000).toFixed(1)} s, login prompt at ${(login.atMs / 1000).toFixed(1)} s, run_cmd done at ${(ran.atMs / 1000).toFixed(1)} s`);
+    // Soft, so that one run against a broken applier shows every broken field at once.
+    expect.soft(applied.text).toMatch(/MACULAOS: seed applied .*wifi=1 ntp=192\.0\.2\.123,ntp\.example\.com dns=192\.0\.2\.53 k3s=agent labels=2 boot_cmd=3 run_cmd=2/);
+    // boot_cmd: output prefixed, the failing second command reported, the third still run (the marker file below).
+    expect.soft(ran.text).toMatch(/boot_cmd\[2\]: e2e-boot-cmd-output/);
+    expect.soft(ran.text).toMatch(/MACULAOS: boot_cmd\[2\] failed with exit status 7; the next commands still run/);
+    expect.soft(ran.text).toMatch(/MACULAOS: boot_cmd done: 3 commands, 1 failed/);
+    // The running resolved and timesyncd took the seeded servers.
+    expect.soft(ran.text).toMatch(/run_cmd\[2\]: Global: 192\.0\.2\.53/);
+    expect.soft(ran.text).toMatch(/run_cmd\[2\]: SystemNTPServers=192\.0\.2\.123 ntp\.example\.com/);
+    expect.soft(ran.text).toMatch(/MACULAOS: run_cmd done: 2 commands, 0 failed/);
     // The node agent is another issue's; say whether it came up, for whoever reads the log.
     console.log(`node agent: ${/"event":"listening"/.test(login.text) ? 'listening' : 'not listening yet at the login prompt'}`);
     expect(await guest.powerDown(120_000)).toBe('clean');
@@ -119,6 +169,7 @@ describe.skipIf(reason !== undefined)('MaculaOS image: build, flash with a seed,
         marker: await debugfs(dev, 'stat /macula/system/growpart'),
         config: await debugfs(dev, 'stat /macula/system/config.yaml'),
         hostname: await debugfs(dev, 'cat /overlay/upper/etc/hostname', false),
+        ...(await seededFiles(dev)),
       };
     });
     const partition = await statePartition(disk);
@@ -127,6 +178,15 @@ describe.skipIf(reason !== undefined)('MaculaOS image: build, flash with a seed,
     expect(after.marker).toMatch(/File not found/);
     expect(after.config).toMatch(/Mode:\s+0600/);
     expect(after.hostname.trim()).toBe('e2e-node-1');
+    // boot_cmd ran before networkd, all three commands despite the second failing; run_cmd after the seed and networkd.
+    expect.soft(after.bootCmd).toBe('boot networkd=inactive\nafter-failure\n');
+    expect.soft(after.runCmd).toBe('run seed=active networkd=active\n');
+    expect.soft(after.timesyncd).toMatch(/^\[Time\]\nNTP=192\.0\.2\.123 ntp\.example\.com$/m);
+    expect.soft(after.resolved).toMatch(/^\[Resolve\]\nDNS=192\.0\.2\.53$/m);
+    expect.soft(after.k3s).toMatch(/Mode:\s+0600/);
+    expect.soft(after.wpa).toMatch(/Mode:\s+0600/);
+    const log1 = await readFile(join(dir, 'boot1.log'), 'utf8');
+    for (const secret of [PSK, K3S_TOKEN, ENROLLMENT_TOKEN]) expect.soft(log1).not.toContain(secret);
 
     // Second boot: nothing to grow, and systemd finds the persisted hostname before the seed service runs.
     guest = bootDisk(disk, join(dir, 'boot2.log'), join(dir, 'monitor2.sock'));
@@ -135,10 +195,16 @@ describe.skipIf(reason !== undefined)('MaculaOS image: build, flash with a seed,
     expect(again.text).not.toMatch(/state partition grown/);
     // logind handles the power button only once it runs: wait for the login prompt before pressing it.
     const login2 = await guest.waitFor(/e2e-node-1 login:/, 240_000);
-    console.log(`boot 2 under TCG: seed applied at ${(again.atMs / 1000).toFixed(1)} s, login prompt at ${(login2.atMs / 1000).toFixed(1)} s`);
+    const ran2 = await guest.waitFor(/MACULAOS: run_cmd done/, 240_000);
+    console.log(`boot 2 under TCG: seed applied at ${(again.atMs / 1000).toFixed(1)} s, login prompt at ${(login2.atMs / 1000).toFixed(1)} s, run_cmd done at ${(ran2.atMs / 1000).toFixed(1)} s`);
     expect(await guest.powerDown(120_000)).toBe('clean');
-    const uuidAfterReboot = await withStateLoop(disk, async (dev) => (await fsFacts(dev)).uuid);
-    expect(uuidAfterReboot).toBe(after.uuid);
+    const reboot = await withStateLoop(disk, async (dev) => ({ uuid: (await fsFacts(dev)).uuid, ...(await seededFiles(dev)) }));
+    expect(reboot.uuid).toBe(after.uuid);
+    // boot_cmd and run_cmd run at every boot, not once.
+    expect.soft(reboot.bootCmd).toBe('boot networkd=inactive\nafter-failure\n'.repeat(2));
+    expect.soft(reboot.runCmd).toBe('run seed=active networkd=active\n'.repeat(2));
+    const log2 = await readFile(join(dir, 'boot2.log'), 'utf8');
+    for (const secret of [PSK, K3S_TOKEN, ENROLLMENT_TOKEN]) expect.soft(log2).not.toContain(secret);
   }, 15 * 60_000);
 
   it('boots without a seed (the bare ISO as a CD): RAM overlay, image defaults, waits to be paired', async () => {

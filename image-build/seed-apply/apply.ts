@@ -13,6 +13,10 @@ function under(root: string, path: string): string {
 
 async function applyChange(root: string, change: Change): Promise<void> {
   const path = under(root, change.path);
+  if (change.kind === 'remove') {
+    await rm(path, { force: true });
+    return;
+  }
   // ~/.ssh must be 0700 or sshd ignores the keys (StrictModes); other folders are the usual 0755.
   await mkdir(dirname(path), { recursive: true, mode: change.path.includes('/.ssh/') ? 0o700 : 0o755 });
   if (change.kind === 'link') {

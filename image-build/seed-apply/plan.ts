@@ -1,32 +1,21 @@
 import type { Seed } from '../../shared/seed';
+import type { Change } from './changes';
+import { planCommands } from './commands';
+import { planK3s } from './k3s';
+import { planTimeAndDns } from './time-dns';
+import { planWifi } from './wifi';
+
+export type { Change, FileChange, LinkChange, RemoveChange } from './changes';
 
 /**
- * What applying a seed changes on the node, as data: files to write and links to make under the root, and commands
- * to run. Kept free of I/O so it is tested without a node (plan.test.ts); apply.ts carries it out.
- * Covers plan §4.1 (keyboard, timezone, locale), §4.2 (mesh roles), the hostname and SSH keys of k3OS's
- * cloud-config, and `write_files`.
+ * What applying a seed changes on the node, as data: files to write, links to make and files to remove under the
+ * root. Kept free of I/O so it is tested without a node (plan.test.ts); apply.ts carries it out.
+ * Covers plan §4.1 (keyboard, timezone, locale), §4.2 (mesh roles), the hostname, SSH keys, `write_files`, `boot_cmd`
+ * and `run_cmd` of k3OS's cloud-config, and the `maculaos:` network and k3s settings (Wi-Fi, NTP, DNS, k3s join).
  */
 
 /** The login user (k3OS's `rancher`, renamed in plan phase 1); created in the image by image-build/steps/root.sh. */
 export const LOGIN_USER = 'macula';
-
-export interface FileChange {
-  readonly kind: 'file';
-  readonly path: string;
-  readonly content: string;
-  /** Octal mode; 0644 unless said. */
-  readonly mode: number;
-  /** `user[:group]` for chown, root if absent. */
-  readonly owner?: string;
-}
-
-export interface LinkChange {
-  readonly kind: 'link';
-  readonly path: string;
-  readonly target: string;
-}
-
-export type Change = FileChange | LinkChange;
 
 export interface SeedPlan {
   readonly hostname: string | undefined;
@@ -95,6 +84,12 @@ export function planSeed(seed: Seed, runDir: string): SeedPlan {
   changes.push({ kind: 'file', path: `${runDir}/mesh-roles`, content: `${JSON.stringify(mesh)}\n`, mode: 0o644 });
   summary.mesh = Object.entries(mesh).filter(([, on]) => on).map(([role]) => role).join('+') || 'none';
 
+  for (const part of [planWifi(m), planTimeAndDns(m), planK3s(m, runDir), planCommands(seed, runDir)]) {
+    changes.push(...part.changes);
+    Object.assign(summary, part.summary);
+  }
+
+  // Last, as in k3OS: a seed's own file wins over what the fields above wrote.
   for (const f of seed.write_files ?? []) {
     const mode = f.permissions === undefined ? 0o644 : parseInt(f.permissions, 8);
     changes.push({ kind: 'file', path: f.path, content: f.content, mode, ...(f.owner ? { owner: f.owner } : {}) });

@@ -2,7 +2,8 @@
 # Step 2: the MaculaOS root tree from the base tarball: our overlay files (rootfs/), the seed applier and, when built,
 # the node agent; the `macula` user; services enabled; per-node secrets removed; the live initramfs generated.
 # Usage: root.sh BASE.tar OVERLAY_DIR LIBEXEC_DIR VERSION TREE_DIR OUT_DIR
-#   LIBEXEC_DIR: files for /usr/lib/maculaos (apply-seed.js, agent/…); OUT_DIR receives vmlinuz and initrd.img.
+#   LIBEXEC_DIR: files for /usr/lib/maculaos (apply-seed.js, agent/…); OUT_DIR receives vmlinuz, initrd.img and
+#   kernel-config.
 # Runs as root (chroot for useradd and mkinitramfs).
 set -euo pipefail
 
@@ -52,11 +53,13 @@ chroot "$tree" useradd --create-home --shell /bin/bash --user-group macula
 chroot "$tree" passwd --lock macula >/dev/null
 
 systemctl --root="$tree" enable maculaos-seed.service maculaos-agent.service nftables.service \
-  systemd-networkd.service systemd-resolved.service avahi-daemon.service ssh.service >/dev/null 2>&1
-# Not on a live edge node: apt's daily jobs (read-only root), periodic trims/scrubs, and waiting for the network
-# before multi-user (Avahi and the agent follow link changes themselves).
+  systemd-networkd.service systemd-resolved.service systemd-timesyncd.service avahi-daemon.service ssh.service \
+  maculaos-boot-cmd.service maculaos-run-cmd.service k3s.service >/dev/null 2>&1
+# Not on a live edge node: apt's daily jobs (read-only root), periodic trims/scrubs, waiting for the network before
+# multi-user (Avahi and the agent follow link changes themselves; run_cmd waits on its own), and wpasupplicant's D-Bus
+# daemon (Wi-Fi is maculaos-wifi@.service, one wpa_supplicant per wireless interface, started by udev).
 systemctl --root="$tree" mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service \
-  fstrim.timer systemd-networkd-wait-online.service >/dev/null 2>&1
+  fstrim.timer systemd-networkd-wait-online.service wpa_supplicant.service >/dev/null 2>&1
 
 chroot "$tree" update-initramfs -u -k all >/dev/null
 cleanup
@@ -64,5 +67,7 @@ mounts=()
 
 cp "$(ls "$tree"/boot/vmlinuz-* | sort -V | tail -n1)" "$out/vmlinuz"
 cp "$(ls "$tree"/boot/initrd.img-* | sort -V | tail -n1)" "$out/initrd.img"
+# The squashfs leaves /boot out; the netboot initrd step (netboot-initrd.sh) needs the kernel's config for mkinitramfs.
+cp "$(ls "$tree"/boot/config-* | sort -V | tail -n1)" "$out/kernel-config"
 # Logs and caches of the build are not the node's.
 rm -rf "$tree"/var/log/* "$tree"/var/cache/debconf/*-old "$tree"/var/lib/apt/lists/* "$tree"/tmp/*
