@@ -15,16 +15,25 @@ const STAGE_TEXT: Record<FlashState['stage'], string> = {
   finished: 'Finished',
 };
 
-/** The running flash: overall stage, one row per target, cancel while running, the outcome at the end. */
-export function FlashProgress(props: { bridge: MaculaBridge; initial: FlashState; onAgain: () => void }) {
+/**
+ * The running flash: overall stage, one row per target, cancel while running, the outcome at the end. `downloads`: the
+ * image is fetched first (a catalog entry), so the download block holds its place from the start.
+ */
+export function FlashProgress(props: { bridge: MaculaBridge; initial: FlashState; downloads: boolean; onAgain: () => void }) {
   const [state, setState] = useState(props.initial);
+  // The engine leaves 'downloading' only once the image is downloaded and verified; a flash that ends while
+  // downloading ended without its image.
+  const [downloaded, setDownloaded] = useState(false);
   const [cancelError, setCancelError] = useState<string>();
   // "Erase and flash" is gone once the flash starts: focus moves to Cancel, then stays on the same button when it
   // becomes "Flash more drives" (one element, relabelled), so a keyboard user is never dropped to the page top.
   const action = useRef<HTMLButtonElement>(null);
   useEffect(() => action.current?.focus(), []);
   useEngineEvents(props.bridge, (event) => {
-    if (isFlashEvent(event)) setState((s) => reduceFlash(s, event));
+    if (!isFlashEvent(event)) return;
+    setState((s) => reduceFlash(s, event));
+    const pastDownload = event.type === 'flash.progress' || (event.type === 'flash.stage' && (event.stage === 'checking' || event.stage === 'writing'));
+    if (pastDownload && event.flashId === props.initial.flashId) setDownloaded(true);
   });
 
   async function cancel(): Promise<void> {
@@ -37,6 +46,8 @@ export function FlashProgress(props: { bridge: MaculaBridge; initial: FlashState
 
   const running = state.outcome === undefined;
   const d = state.download;
+  const downloading = running && state.stage === 'downloading';
+  const pct = d ? percent(d.bytes, d.total) : undefined;
   return (
     <div className="flash-progress">
       <p className="stage" role="status" aria-live="polite" data-outcome={state.outcome ?? 'running'}>
@@ -45,13 +56,21 @@ export function FlashProgress(props: { bridge: MaculaBridge; initial: FlashState
         {state.outcome === 'cancelled' && 'Flash cancelled.'}
         {running && STAGE_TEXT[state.stage]}
       </p>
-      {state.stage === 'downloading' && d && (
+      {/* Shown from the start for a catalog image, kept (complete) while the targets are written: no layout jump. */}
+      {(props.downloads || d) && (
         <div className="download">
-          <progress aria-label="Download" max={100} value={percent(d.bytes, d.total)} />
+          <progress aria-label="Download" max={100} value={downloaded ? 100 : running ? pct : (pct ?? 0)} />
           <div className="numbers">
-            <span className="pct">{percent(d.bytes, d.total) ?? '–'}%</span>
-            <span className="rate">{formatRate(d.rate)}</span>
-            <span className="eta">ETA {formatEta(d.etaSeconds)}</span>
+            {downloaded ? (
+              <span className="done">Image downloaded and verified</span>
+            ) : (
+              <>
+                <span className="pct">{pct ?? '–'}%</span>
+                {/* Kept (blank) before the first byte and once stopped, so the row does not jump. */}
+                <span className="rate">{downloading && d ? formatRate(d.rate) : ''}</span>
+                <span className="eta">{downloading && d ? `ETA ${formatEta(d.etaSeconds)}` : ''}</span>
+              </>
+            )}
           </div>
         </div>
       )}

@@ -48,7 +48,7 @@ export function FlashStep(props: { bridge: MaculaBridge; image: ImagePick; custo
     <section aria-labelledby="step-title">
       <h2 id="step-title" tabIndex={-1}>Flash</h2>
       {flash ? (
-        <FlashProgress bridge={props.bridge} initial={flash} onAgain={() => { props.onBusy(false); props.onAgain(); }} />
+        <FlashProgress bridge={props.bridge} initial={flash} downloads={props.image.kind === 'catalog'} onAgain={() => { props.onBusy(false); props.onAgain(); }} />
       ) : (
         <>
           <dl className="summary">

@@ -59,6 +59,8 @@ function Result({ result }: { result: FlashTargetResult }) {
 export function TargetProgress(props: { target: string; state: TargetState }) {
   const { state } = props;
   const pct = state.phase === 'done' ? 100 : percent(state.bytes, state.total);
+  // A <progress> without a value is indeterminate (an endless busy animation): only right while waiting to start.
+  const barValue = pct ?? (state.phase === 'waiting' ? undefined : 0);
   const moving = state.phase === 'writing' || state.phase === 'verifying';
   const id = `progress-${props.target.replace(/[^A-Za-z0-9]/g, '-')}`;
   return (
@@ -71,7 +73,7 @@ export function TargetProgress(props: { target: string; state: TargetState }) {
           {PHASE_LABEL[state.phase]}
         </span>
       </div>
-      <progress aria-labelledby={`${id}-label`} max={100} value={pct} />
+      <progress aria-labelledby={`${id}-label`} max={100} value={barValue} />
       <div className="numbers" aria-hidden={!moving}>
         <span className="pct">{pct === undefined ? '–' : `${pct}%`}</span>
         {/* Kept (blank) once stopped, so the row does not jump. */}

@@ -44,6 +44,8 @@ export interface TestServer {
   redirect(from: string, to: string, status?: number): void;
   /** Answers the next `times` requests of `path` with `status`. */
   failWith(path: string, status: number, times?: number): void;
+  /** Sends the body of `path` at about `bytesPerSecond` (a slow link), in small chunks, until the client goes away. */
+  throttle(path: string, bytesPerSecond: number): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ async function listen(make: (handler: Handler) => Server, scheme: 'http' | 'http
   const failures = new Map<string, Countdown & { status: number }>();
   const redirects = new Map<string, { to: string; status: number }>();
   const misranged = new Set<string>();
+  const throttles = new Map<string, number>();
   const log: LoggedRequest[] = [];
   let version = 0;
 
@@ -158,6 +161,11 @@ async function listen(make: (handler: Handler) => Server, scheme: 'http' | 'http
       res.write(body.subarray(0, drop.bytes), () => req.socket.destroy());
       return;
     }
+    const rate = throttles.get(path);
+    if (rate !== undefined) {
+      void sendPaced(res, body, rate);
+      return;
+    }
     res.end(body);
   };
 
@@ -190,11 +198,27 @@ async function listen(make: (handler: Handler) => Server, scheme: 'http' | 'http
     misrange: (path) => void misranged.add(path),
     redirect: (from, to, status = 302) => void redirects.set(from, { to, status }),
     failWith: (path, status, times = 1) => void failures.set(path, { status, remaining: times }),
+    throttle: (path, bytesPerSecond) => void throttles.set(path, bytesPerSecond),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Writes `body` in 64 KiB chunks spaced to about `bytesPerSecond`; stops quietly when the client goes away. */
+async function sendPaced(res: ServerResponse, body: Buffer, bytesPerSecond: number): Promise<void> {
+  const chunk = 64 * 1024;
+  const started = Date.now();
+  for (let sent = 0; sent < body.length && !res.destroyed; ) {
+    const next = Math.min(body.length, sent + chunk);
+    res.write(body.subarray(sent, next));
+    sent = next;
+    // Paced against the start, so timer slack does not add up over the transfer.
+    const due = started + (sent / bytesPerSecond) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+  }
+  if (!res.destroyed) res.end();
 }
 
 /**
