@@ -16,7 +16,10 @@ export function catalogEntry(options: BuildOptions, image: BuiltImage, releaseDa
   const variantName = options.variant === 'airgapped' ? 'Airgapped' : options.variant === 'netboot' ? 'Netboot' : 'Raspberry Pi';
   return catalogImageSchema.parse({
     name: `MaculaOS ${options.version} (${options.arch}, ${variantName})`,
-    description: 'Live MaculaOS on a Debian bookworm base: read-only squashfs root, persistence on MACULAOS_STATE.',
+    description:
+      options.variant === 'netboot'
+        ? `Netboot MaculaOS on a Debian bookworm base: boots a kernel and a small initrd, which downloads the signed root squashfs from ${options.baseUrl}/; persistence on MACULAOS_STATE.`
+        : 'Live MaculaOS on a Debian bookworm base: read-only squashfs root, persistence on MACULAOS_STATE.',
     version: options.version,
     release_date: releaseDate,
     arch: options.arch,

@@ -19,8 +19,9 @@ export interface BuildOptions {
   readonly sourceDateEpoch: number;
 }
 
-export const USAGE = `usage: npm run image:build -- --arch amd64 --variant airgapped [--version 0.1.0] [--out DIR] [--cache DIR]
+export const USAGE = `usage: npm run image:build -- --arch amd64 --variant airgapped|netboot [--version 0.1.0] [--out DIR] [--cache DIR]
        [--sign-key KEYID] [--base-url URL] [--k3s FILE --k3s-sha256 HEX]
+       netboot needs --sign-key: its initrd boots only a root whose SHA256SUMS that key signed (--base-url: where from)
 env: MACULA_SIGN_KEY (= --sign-key), GNUPGHOME, SOURCE_DATE_EPOCH`;
 
 const DEFAULT_EPOCH = 1767225600;
@@ -47,6 +48,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
   if ((values.k3s === undefined) !== (values['k3s-sha256'] === undefined)) throw new Error('--k3s and --k3s-sha256 go together');
   const sha = values['k3s-sha256']?.toLowerCase();
   if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) throw new Error('--k3s-sha256 must be 64 hex digits');
+  const signKey = values['sign-key'] ?? env.MACULA_SIGN_KEY;
+  // The netboot initrd trusts nothing but this key's signature on SHA256SUMS (plan §7.3): without it, it could only
+  // boot an unverified root, which it never does.
+  if (variant === 'netboot' && !signKey) {
+    throw new Error('--variant netboot needs --sign-key KEYID (or MACULA_SIGN_KEY): its initrd checks the downloaded root against that key, and there is no unsigned netboot');
+  }
   const epoch = Number(env.SOURCE_DATE_EPOCH ?? DEFAULT_EPOCH);
   return {
     arch,
@@ -54,7 +61,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     version,
     outDir: values.out,
     cacheDir: values.cache,
-    signKey: values['sign-key'] ?? env.MACULA_SIGN_KEY,
+    signKey,
     baseUrl: (values['base-url'] ?? `https://github.com/macula-io/macula-os/releases/download/v${version}`).replace(/\/$/, ''),
     k3s: values.k3s !== undefined && sha !== undefined ? { path: values.k3s, sha256: sha } : undefined,
     sourceDateEpoch: epoch,

@@ -6,8 +6,9 @@ import { promisify } from 'node:util';
 import type { GpgHome } from './gpg';
 
 /**
- * What the MaculaOS image tests share (test/image-build.test.ts, test/image-e2e.test.ts): building the image (cached in
- * .cache/image-build), booting it under QEMU, and reading its state partition once the guest is off.
+ * What the MaculaOS image tests share (test/image-build.test.ts, test/image-e2e.test.ts, test/image-netboot.test.ts):
+ * building the image (cached in .cache/image-build), booting it under QEMU, and reading its state partition once the
+ * guest is off.
  */
 
 const run = promisify(execFile);
@@ -17,7 +18,7 @@ export const IMAGE_VERSION = '0.1.0';
 /** Why the image tests cannot run here, or undefined when they can. */
 export function imageTestsUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (mmdebstrap --mode=root, chroot, loop devices)';
-  for (const tool of ['mmdebstrap', 'mksquashfs', 'grub-mkrescue', 'qemu-system-x86_64', 'flock']) {
+  for (const tool of ['mmdebstrap', 'mksquashfs', 'unsquashfs', 'grub-mkrescue', 'qemu-system-x86_64', 'qemu-img', 'flock']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (bash .ci/run installs it)`;
   }
   return undefined;
@@ -40,6 +41,28 @@ export async function buildMaculaImage(out: string, gpg: GpgHome): Promise<strin
 }
 
 export const isoPath = (out: string): string => join(out, `macula-os-${IMAGE_VERSION}-amd64.iso`);
+export const qcow2Path = (out: string): string => join(out, `macula-os-${IMAGE_VERSION}-amd64.qcow2`);
+
+/**
+ * Builds the netboot variant into `out` (same lock and cache as {@link buildMaculaImage}: the root step is shared), its
+ * initrd trusting `gpg`'s key and its ISO pointing at `baseUrl`; returns the build's summary lines.
+ */
+export async function buildMaculaNetboot(out: string, gpg: GpgHome, baseUrl: string): Promise<string> {
+  const cache = join(repo, '.cache');
+  await mkdir(cache, { recursive: true });
+  const script = 'node image-build/agent/build.mjs && exec node --import tsx image-build/build.ts "$@"';
+  const started = Date.now();
+  const { stdout } = await run('flock', [join(cache, 'image-build.lock'), 'sh', '-c', script, 'sh', '--arch', 'amd64', '--variant', 'netboot',
+    '--version', IMAGE_VERSION, '--out', out, '--sign-key', gpg.fingerprint, '--base-url', baseUrl], { cwd: repo, env: { ...process.env, GNUPGHOME: gpg.home }, maxBuffer: 1 << 26 });
+  const summary = stdout.split('\n').filter((l) => l.startsWith('image-build:') || l.startsWith('  ')).join('\n');
+  return `${summary}\nnetboot build (this run, lock wait included): ${((Date.now() - started) / 1000).toFixed(1)} s`;
+}
+
+/** The netboot release's files in a build's `out` folder (plan §8.2 names). */
+export function netbootPaths(out: string): { readonly vmlinuz: string; readonly initrd: string; readonly squashfs: string; readonly iso: string } {
+  const prefix = join(out, `macula-os-${IMAGE_VERSION}-amd64`);
+  return { vmlinuz: `${prefix}-vmlinuz`, initrd: `${prefix}-netboot-initrd`, squashfs: `${prefix}-rootfs.squashfs`, iso: `${prefix}-netboot.iso` };
+}
 
 /** A QEMU guest a test started, its serial console logged to a file, with an HMP monitor on a unix socket. */
 export interface Guest {
@@ -61,18 +84,36 @@ export interface BootOptions {
    * (`ip netns exec` execs it, so the child's pid is QEMU's own). Without it the guest has no network (`-nic none`).
    */
   readonly net?: { readonly netns: string; readonly tap: string; readonly mac: string };
+  /** The disk file's format (default raw): `qcow2` for the VM image. */
+  readonly format?: 'raw' | 'qcow2';
+}
+
+/** A kernel and initrd booted directly (`-kernel`, `-initrd`, `-append`), as a PXE loader or the netboot ISO's GRUB would. */
+export interface KernelBoot {
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly append: string;
 }
 
 /** Boots a raw disk (or an ISO as a CD) under TCG (the host's nested KVM hangs Linux guests: shared/ARCHITECTURE.md). */
-export function bootDisk(disk: string, serialLog: string, monitorSocket: string, { cdrom = false, net }: BootOptions = {}): Guest {
+export function bootDisk(disk: string, serialLog: string, monitorSocket: string, { cdrom = false, net, format = 'raw' }: BootOptions = {}): Guest {
+  // A CD (the bare ISO, read-only) or a stick (the flashed file, on virtio).
+  return startGuest(cdrom ? ['-cdrom', disk] : ['-drive', `file=${disk},format=${format},if=virtio`], serialLog, monitorSocket, net);
+}
+
+/** Boots a kernel and initrd without a disk (the netboot test), under TCG like {@link bootDisk}. */
+export function bootKernel({ kernel, initrd, append }: KernelBoot, serialLog: string, monitorSocket: string, { net }: BootOptions = {}): Guest {
+  return startGuest(['-kernel', kernel, '-initrd', initrd, '-append', append], serialLog, monitorSocket, net);
+}
+
+function startGuest(media: readonly string[], serialLog: string, monitorSocket: string, net: BootOptions['net']): Guest {
   const args = [
     '-accel', 'tcg,thread=multi', '-smp', '2', '-m', '1024', '-display', 'none', '-no-reboot',
     '-serial', `file:${serialLog}`, '-monitor', `unix:${monitorSocket},server,nowait`,
     ...(net
       ? ['-netdev', `tap,id=n0,ifname=${net.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n0,mac=${net.mac}`]
       : ['-nic', 'none']),
-    // A CD (the bare ISO, read-only) or a stick (the flashed file, on virtio).
-    ...(cdrom ? ['-cdrom', disk] : ['-drive', `file=${disk},format=raw,if=virtio`]),
+    ...media,
   ];
   const child = net
     ? spawn('ip', ['netns', 'exec', net.netns, 'qemu-system-x86_64', ...args], { stdio: 'ignore' })
