@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type ElevationHost, type WriterRuntime, elevationPlan, shQuote, writerLaunch } from '../electron/engine/app/writer-launch';
+import { type ElevationHost, type WriterRuntime, elevationPlan, freshRelay, shQuote, writerLaunch } from '../electron/engine/app/writer-launch';
 import { appWriterRuntime } from '../electron/main/app-writer';
 
 const user = (platform: NodeJS.Platform, extra: Partial<ElevationHost> = {}): ElevationHost => ({ platform, uid: 1000, hasPkexec: true, ...extra });
@@ -64,8 +64,14 @@ describe('writer elevation, per platform (platform injected)', () => {
     expect(plan.command[2]).toBe(
       `do shell script "ELECTRON_RUN_AS_NODE=1 '/Applications/Macula Companion.app/Contents/MacOS/Macula Companion' '/Applications/Macula Companion.app/Contents/Resources/app.asar/dist/cli/macula.js' write --ipc </tmp/m/in >/tmp/m/out" with administrator privileges`,
     );
-    // Not a launch yet: the writer client does not open the FIFOs, so the app must not hang on osascript.
-    expect(writerLaunch(mac, user('darwin'))).toEqual({ kind: 'in-process' });
+    // The launch: fresh FIFO names per flash, which the osascript line redirects to.
+    const launch = writerLaunch(mac, user('darwin', { hasPkexec: false }));
+    if (launch.kind !== 'elevated-relay') throw new Error(launch.kind);
+    expect(launch.relay).toMatchObject({ via: 'osascript', input: expect.stringMatching(/\/macula-writer-[0-9a-f]{32}\/in$/), output: expect.stringMatching(/\/macula-writer-[0-9a-f]{32}\/out$/) });
+    expect(launch.relay.output.replace(/out$/, 'in')).toBe(launch.relay.input);
+    expect(launch.command[2]).toContain(` <${launch.relay.input} >${launch.relay.output}"`);
+    const again = writerLaunch(mac, user('darwin', { hasPkexec: false }));
+    expect(again.kind === 'elevated-relay' && again.relay.input).not.toBe(launch.relay.input);
   });
 
   it('quotes hostile paths for the shell and for AppleScript', () => {
@@ -87,6 +93,16 @@ describe('writer elevation, per platform (platform injected)', () => {
     );
     const quoted = elevationPlan({ platform: 'win32', uid: undefined, hasPkexec: false }, { node: ["C:\\it's\\node.exe"], script: 'C:\\m.js' });
     expect(quoted.kind === 'relay' ? quoted.command[4] : '').toContain("it''s");
+    // The launch: two fresh named pipes per flash (the app serves each for one connection), named in cmd's redirections.
+    const launch = writerLaunch(win, { platform: 'win32', uid: undefined, hasPkexec: false });
+    if (launch.kind !== 'elevated-relay') throw new Error(launch.kind);
+    const id = /^\\\\\.\\pipe\\macula-writer-([0-9a-f]{32})-in$/.exec(launch.relay.input)?.[1];
+    expect(id).toBeDefined();
+    expect(launch.relay).toEqual({ via: 'uac', input: `\\\\.\\pipe\\macula-writer-${id}-in`, output: `\\\\.\\pipe\\macula-writer-${id}-out` });
+    expect(launch.command[4]).toContain(`<"${launch.relay.input}" >"${launch.relay.output}"`);
+    expect(freshRelay('win32')?.input).not.toBe(launch.relay.input);
+    // Linux hands stdio through: no relay names at all.
+    expect(freshRelay('linux')).toBeUndefined();
   });
 
   it('the packaged app runs the writer as Electron-as-Node over the CLI bundle beside main.cjs', () => {

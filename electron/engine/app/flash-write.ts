@@ -51,9 +51,10 @@ export interface FlashWriteOptions {
 
 /** Writes (and reads back) the image on every target; per-target failures are in the result, not thrown. */
 export async function runFlashWrite(o: FlashWriteOptions): Promise<WriterResult> {
-  if (o.launch.kind === 'elevated') {
+  if (o.launch.kind !== 'in-process') {
     return runWriter({
       command: o.launch.command,
+      relay: o.launch.kind === 'elevated-relay' ? o.launch.relay : undefined,
       image: o.image,
       targets: o.targets,
       verify: o.verify,

@@ -1,12 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
+import { tmpdir } from 'node:os';
+import { isAbsolute, posix, relative } from 'node:path';
 
 /**
  * How a flash reaches the drives: in this process when it is privileged, else through the elevated writer process
  * (`macula write --ipc`), the only part that runs as root while the UI stays unprivileged. This is the one elevation
  * policy of the CLI, the browser shell and the Electron main process (the engine may not import electron/cli).
  */
-export type WriterLaunch = { readonly kind: 'in-process' } | { readonly kind: 'elevated'; readonly command: readonly [string, ...string[]] };
+export type WriterLaunch =
+  | { readonly kind: 'in-process' }
+  /** The elevation tool hands the writer's stdio through (pkexec, sudo). */
+  | { readonly kind: 'elevated'; readonly command: readonly [string, ...string[]] }
+  /** The elevation tool keeps no stdio (osascript, UAC): the writer's stdin/stdout go through `relay`, fresh per flash. */
+  | { readonly kind: 'elevated-relay'; readonly command: readonly [string, ...string[]]; readonly relay: WriterRelay };
 
 /** What runs the writer: a Node (or Electron-as-Node) command line, the `macula` CLI script, and its environment. */
 export interface WriterRuntime {
@@ -34,6 +41,11 @@ export interface ElevationHost {
 export interface RelayEndpoints {
   readonly input: string;
   readonly output: string;
+}
+
+/** A relay and how it is built: FIFOs for osascript's `do shell script`, named pipes for cmd.exe under UAC. */
+export interface WriterRelay extends RelayEndpoints {
+  readonly via: 'osascript' | 'uac';
 }
 
 export type ElevationPlan =
@@ -67,8 +79,7 @@ export function elevationPlan(host: ElevationHost, runtime: WriterRuntime, relay
       // sudo needs a terminal the app does not have; osascript shows the system's authorization dialog. `do shell
       // script` returns only when the command ends and keeps no stdio, hence the FIFO relay.
       const ends = relay ?? { input: '/tmp/macula-writer.in', output: '/tmp/macula-writer.out' };
-      const line = [...env, ...runtime.node, runtime.script, ...WRITER_ARGS].map(shQuote).join(' ');
-      const script = `do shell script ${appleScriptString(`${line} <${shQuote(ends.input)} >${shQuote(ends.output)}`)} with administrator privileges`;
+      const script = `do shell script ${appleScriptString(relayShellLine(runtime, ends))} with administrator privileges`;
       return { kind: 'relay', via: 'osascript', command: ['/usr/bin/osascript', '-e', script], relay: ends };
     }
     case 'win32':
@@ -80,6 +91,16 @@ export function elevationPlan(host: ElevationHost, runtime: WriterRuntime, relay
       return host.hasPkexec ? { kind: 'stdio', via: 'pkexec', command: ['/usr/bin/pkexec', ...argv] } : { kind: 'stdio', via: 'sudo', command: ['sudo', ...argv] };
     }
   }
+}
+
+/**
+ * The POSIX shell line osascript's `do shell script` runs as root: the writer with its variables, stdin from the input
+ * FIFO and stdout to the output FIFO (opened in that order, input first).
+ */
+export function relayShellLine(runtime: WriterRuntime, ends: RelayEndpoints): string {
+  const env = Object.entries(runtime.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const line = [...env, ...runtime.node, runtime.script, ...WRITER_ARGS].map(shQuote).join(' ');
+  return `${line} <${shQuote(ends.input)} >${shQuote(ends.output)}`;
 }
 
 /**
@@ -112,14 +133,34 @@ function uacPlan(runtime: WriterRuntime, relay: RelayEndpoints): ElevationPlan {
 }
 
 /**
- * The launch for a writer run as `runtime`: in-process when privileged, else the elevated command. Only plans that
- * keep the writer's stdio (pkexec, sudo) become a launch today: the writer client does not open the macOS/Windows
- * relays yet, so there the flash runs in-process and the OS refuses the device with a clear permission error rather
- * than hanging on a writer that cannot answer.
+ * The launch for a writer run as `runtime`: in-process when privileged, else the elevated command. macOS and Windows
+ * get new relay endpoints on every call (one call per flash), named with 128 random bits so they cannot be guessed
+ * (Windows still lists pipe names: see pipe-relay.ts); they are only names here — the writer client creates them exclusively when the flash starts and removes
+ * them whatever happens (electron/engine/writer-process/writer-transport.ts).
  */
 export function writerLaunch(runtime: WriterRuntime, host: ElevationHost = currentHost()): WriterLaunch {
-  const plan = elevationPlan(host, runtime);
-  return plan.kind === 'stdio' ? { kind: 'elevated', command: plan.command } : { kind: 'in-process' };
+  const plan = elevationPlan(host, runtime, freshRelay(host.platform));
+  switch (plan.kind) {
+    case 'none':
+      return { kind: 'in-process' };
+    case 'stdio':
+      return { kind: 'elevated', command: plan.command };
+    case 'relay':
+      return { kind: 'elevated-relay', command: plan.command, relay: { via: plan.via, ...plan.relay } };
+  }
+}
+
+/**
+ * New, unguessable relay names for `platform` (undefined where stdio is handed through): on macOS two FIFOs in a
+ * directory of their own under the user's temp dir (created 0700 by the client, so only the user — and root — can
+ * open them), on Windows two named pipes.
+ */
+export function freshRelay(platform: NodeJS.Platform, tmp: string = tmpdir()): RelayEndpoints | undefined {
+  const id = randomBytes(16).toString('hex');
+  if (platform === 'win32') return { input: `\\\\.\\pipe\\macula-writer-${id}-in`, output: `\\\\.\\pipe\\macula-writer-${id}-out` };
+  if (platform !== 'darwin') return undefined;
+  const dir = posix.join(tmp, `macula-writer-${id}`);
+  return { input: posix.join(dir, 'in'), output: posix.join(dir, 'out') };
 }
 
 /** Compatibility form of writerLaunch: `maculaScript` run by `node`, with `env` set for it. */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { MaculaError, isErrorCode } from '../../../shared/errors';
 import {
@@ -7,10 +6,18 @@ import {
   type WriterResult,
   writerEventSchema,
 } from '../../../shared/writer-protocol';
+import type { WriterRelay } from '../app/writer-launch';
+import { type CommandExit, type WriterTransport, relayTransport, stdioTransport } from './writer-transport';
 
 export interface RunWriterOptions {
-  /** The writer command line, e.g. `['pkexec', node, macula.js, 'write', '--ipc']`. */
+  /**
+   * The writer command line, e.g. `['pkexec', node, macula.js, 'write', '--ipc']`; with `relay`, the elevation tool's
+   * command, whose writer reads and writes `relay` instead of the command's stdio.
+   */
   readonly command: readonly [string, ...string[]];
+  readonly relay?: WriterRelay | undefined;
+  /** With `relay`: how long the elevated writer may take to open it (ms; the user may be reading the dialog). */
+  readonly openTimeoutMs?: number | undefined;
   readonly image: string;
   readonly targets: readonly string[];
   readonly verify: boolean;
@@ -23,13 +30,15 @@ export interface RunWriterOptions {
 }
 
 /**
- * Runs the writer as its own (elevated) process and speaks the JSON-lines protocol with it. Every line it prints is
- * validated; an invalid line, a missing result or a writer that dies is an error, never a silent success.
+ * Runs the writer as its own (elevated) process and speaks the JSON-lines protocol with it, over the child's stdio or
+ * over a relay (writer-transport.ts). Every line it prints is validated; an invalid line, a missing result or a writer
+ * that dies is an error, never a silent success.
  */
-export function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
-  const [cmd, ...args] = opts.command;
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  child.stdin.write(
+export async function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
+  const transport = opts.relay
+    ? await relayTransport(opts.command, opts.relay, { signal: opts.signal, openTimeoutMs: opts.openTimeoutMs })
+    : stdioTransport(opts.command);
+  transport.input.write(
     `${JSON.stringify({
       kind: 'write',
       version: WRITER_PROTOCOL_VERSION,
@@ -40,8 +49,14 @@ export function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
       ...(opts.seeds !== undefined ? { seeds: [...opts.seeds] } : {}),
     })}\n`,
   );
-  const cancel = (): void => void child.stdin.write(`${JSON.stringify({ kind: 'cancel' })}\n`);
-  opts.signal?.addEventListener('abort', cancel, { once: true });
+  return speak(transport, opts);
+}
+
+/** The protocol after the request: progress events, then one result or error, each line validated. */
+function speak(transport: WriterTransport, opts: RunWriterOptions): Promise<WriterResult> {
+  const cancel = (): void => void transport.input.write(`${JSON.stringify({ kind: 'cancel' })}\n`);
+  if (opts.signal?.aborted) cancel();
+  else opts.signal?.addEventListener('abort', cancel, { once: true });
 
   return new Promise<WriterResult>((resolve, reject) => {
     let settled = false;
@@ -49,15 +64,17 @@ export function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', cancel);
-      child.stdin.end();
+      transport.end();
       fn();
     };
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    const lines = createInterface({ input: transport.output, crlfDelay: Infinity });
+    const drained = new Promise<void>((done) => lines.once('close', done));
+    lines.on('line', (line) => {
       let event: WriterEvent;
       try {
         event = writerEventSchema.parse(JSON.parse(line));
       } catch {
-        child.kill();
+        transport.kill();
         return settle(() => reject(new MaculaError('ERR_USAGE', `writer sent an invalid line: ${line.slice(0, 200)}`)));
       }
       if (event.kind === 'progress') opts.onProgress?.(event);
@@ -65,7 +82,16 @@ export function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
       // The writer's own code (a refused seed, an unreadable image) is kept, so the CLI exits as it would in-process.
       else settle(() => reject(new MaculaError(isErrorCode(event.code) ? event.code : 'ERR_WRITE_FAILED', `writer: ${event.message}`)));
     });
-    child.on('error', (e) => settle(() => reject(new MaculaError('ERR_WRITE_FAILED', `cannot start the writer: ${e.message}`))));
-    child.on('close', (code) => settle(() => reject(new MaculaError('ERR_WRITE_FAILED', `the writer exited (${code}) without a result`))));
+    // Both the command's end and the last line: a relayed writer's lines may still be in flight when the elevation
+    // tool's exit is seen.
+    void transport.exited.then(async (exit) => {
+      if (exit.error === undefined) await drained;
+      settle(() => reject(endedWithoutResult(exit)));
+    });
   });
+}
+
+function endedWithoutResult(exit: CommandExit): MaculaError {
+  if (exit.error !== undefined) return new MaculaError('ERR_WRITE_FAILED', `cannot start the writer: ${exit.error}`);
+  return new MaculaError('ERR_WRITE_FAILED', `the writer exited (${exit.code}) without a result`);
 }
