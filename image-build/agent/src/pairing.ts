@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { assertNever } from '../../../shared/errors';
 import type { PairingStatus } from '../../../shared/fleet/node-api';
-import { SLOW_DOWN_STEP, type DeviceAuthorizationResponse } from '../../../shared/fleet/portal-contract';
+import { type FlowClock, pollDeviceFlow } from '../../../shared/fleet/device-flow-poll';
+import type { DeviceAuthorizationResponse } from '../../../shared/fleet/portal-contract';
 import { type PortalCredentials, saveCredentials } from './credentials';
 import type { NodeIdentity } from './node-identity';
 import { type PortalClient, PortalRequestError } from './portal-client';
@@ -13,10 +14,7 @@ import { type PortalClient, PortalRequestError } from './portal-client';
  */
 
 /** Timers the machine uses; tests may pass their own. */
-export interface PairingClock {
-  now(): number;
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
+export type PairingClock = FlowClock<AbortSignal>;
 
 export function realClock(): PairingClock {
   return {
@@ -38,9 +36,6 @@ type Internal =
   | { readonly state: 'awaiting_user'; readonly codes: DeviceAuthorizationResponse; readonly expiresAt: number }
   | { readonly state: 'paired'; readonly userName: string; readonly orgIdentity: string }
   | { readonly state: 'failed'; readonly reason: Extract<PairingStatus, { state: 'failed' }>['reason']; readonly message: string };
-
-/** Poll errors in a row (5xx, timeouts) the device flow rides out before it gives up. */
-const MAX_TRANSIENT_FAILURES = 3;
 
 export interface PairingEvents {
   change: [status: PairingStatus];
@@ -122,30 +117,15 @@ export class Pairing extends EventEmitter<PairingEvents> {
 
   private async deviceFlow(portal: PortalClient): Promise<void> {
     const codes = await portal.deviceAuthorization();
-    const expiresAt = this.clock.now() + codes.expires_in * 1000;
+    const issuedAt = this.clock.now();
     if (this.abort.signal.aborted) return;
-    this.set({ state: 'awaiting_user', codes, expiresAt });
-    let interval = codes.interval;
-    let transient = 0;
-    for (;;) {
-      // RFC 8628 §3.5: wait `interval` seconds before each request, the first included.
-      await this.clock.sleep(interval * 1000, this.abort.signal);
-      if (this.abort.signal.aborted) return;
-      if (this.clock.now() >= expiresAt) {
-        this.set({ state: 'failed', reason: 'expired_token', message: 'the code expired before anyone approved it' });
+    this.set({ state: 'awaiting_user', codes, expiresAt: issuedAt + codes.expires_in * 1000 });
+    const end = await pollDeviceFlow(codes, () => portal.token(codes.device_code), { clock: this.clock, signal: this.abort.signal, issuedAt });
+    switch (end.kind) {
+      case 'aborted':
         return;
-      }
-      let outcome;
-      try {
-        outcome = await portal.token(codes.device_code);
-        transient = 0;
-      } catch (err) {
-        // Ride out MAX_TRANSIENT_FAILURES in a row; the next one in a row ends the flow.
-        if (++transient > MAX_TRANSIENT_FAILURES) throw err;
-        continue;
-      }
-      if (outcome.ok) {
-        const t = outcome.tokens;
+      case 'approved': {
+        const t = end.tokens;
         await this.finish(portal, {
           method: 'device_flow',
           refresh_token: t.refresh_token,
@@ -157,22 +137,17 @@ export class Pairing extends EventEmitter<PairingEvents> {
         });
         return;
       }
-      switch (outcome.error) {
-        case 'authorization_pending':
-          continue;
-        case 'slow_down':
-          interval += SLOW_DOWN_STEP;
-          continue;
-        case 'expired_token':
-          this.set({ state: 'failed', reason: 'expired_token', message: 'the code expired before anyone approved it' });
-          return;
-        case 'access_denied':
-          this.set({ state: 'failed', reason: 'access_denied', message: 'the user denied this node on the Portal' });
-          return;
-        default:
-          this.set({ state: 'failed', reason: 'portal_error', message: `the Portal answered the token request with ${outcome.error}` });
-          return;
-      }
+      case 'expired_token':
+        this.set({ state: 'failed', reason: 'expired_token', message: 'the code expired before anyone approved it' });
+        return;
+      case 'access_denied':
+        this.set({ state: 'failed', reason: 'access_denied', message: 'the user denied this node on the Portal' });
+        return;
+      case 'portal_error':
+        this.set({ state: 'failed', reason: 'portal_error', message: `the Portal answered the token request with ${end.error}` });
+        return;
+      default:
+        assertNever(end);
     }
   }
 
