@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './helpers/browser';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PublishedRelease, assetsTrusting, publishRelease } from './helpers/catalog-release';
@@ -59,11 +60,7 @@ async function sha256Of(path: string, start = 0, length?: number): Promise<strin
   return hash.digest('hex');
 }
 
-async function newPage(): Promise<Page> {
-  const opened = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-  opened.on('pageerror', (e) => console.error('page error:', e.message));
-  return opened;
-}
+const newPage = (): Promise<Page> => openPage(browser, { width: 1000, height: 800 });
 
 /** Choose OS (the catalog entry) → Customise (`hostname`) → Choose targets (the loop device) → the Flash step. */
 async function walkToFlash(hostname: string): Promise<void> {
@@ -133,10 +130,7 @@ describe.skipIf(!root || !openssl)('browser shell: flash an image chosen from a 
       MACULA_CONFIG_DIR: join(dir, 'config'),
       MACULA_FLEET_DIR: join(dir, 'fleet'),
     });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await newPage();
   }, 180_000);
 

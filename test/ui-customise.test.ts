@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './helpers/browser';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebShell, startWebShell } from '../electron/web/web-server';
@@ -44,8 +45,8 @@ describe('Customise form validation in the browser shell', () => {
     await sh('truncate', ['-s', '4M', image]);
     await sh('sh', ['-c', `printf 'label: dos\\nstart=2048, type=83\\n' | sfdisk -q "$1"`, 'sh', image]);
     shell = await startWebShell(rendererDir);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-    page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+    browser = await launchChromium();
+    page = await openPage(browser, { width: 1000, height: 800 });
     page.on('response', (r) => {
       if (r.url().endsWith('/api/seed.validate')) void r.text().then((t) => validateBodies.push(t));
     });

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './helpers/browser';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebShell, startWebShell } from '../electron/web/web-server';
@@ -47,9 +48,8 @@ describe.skipIf(!root)('browser shell: cancelling a flash', () => {
     device = await loops.create(join(dir, 'slow-target.img'), 128 * MiB);
     await throttle.set(device, WRITE_BPS, 512 * MiB);
     shell = await startWebShell(rendererDir);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-    page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
+    browser = await launchChromium();
+    page = await openPage(browser, { width: 1000, height: 700 });
     await page.goto(shell.url);
     await chooseLocalImage(page, image);
     await page.getByRole('button', { name: 'Next: Customise' }).click();

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './helpers/browser';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebShell, startWebShell } from '../electron/web/web-server';
@@ -48,12 +49,8 @@ describe.skipIf(!root)('browser shell: flash a seeded image onto a loop device',
     device = await loops.create(join(dir, 'target.img'), 128 * MiB);
     await throttle.set(device, WRITE_BPS, READ_BPS);
     shell = await startWebShell(rendererDir);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
+    browser = await launchChromium();
+    page = await openPage(browser, { width: 1000, height: 800 });
   }, 120_000);
 
   afterAll(async () => {

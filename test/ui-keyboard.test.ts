@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './helpers/browser';
 import { build } from 'vite';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,9 +102,8 @@ describe.skipIf(!root)('the flash wizard by keyboard alone', () => {
     // Slow enough that the progress area updates many times while it is measured.
     await throttle.set(device, 8 * MiB, 24 * MiB);
     shell = await startWebShell(rendererDir);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-    page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
+    browser = await launchChromium();
+    page = await openPage(browser, { width: 1000, height: 800 });
     await page.goto(shell.url);
     await page.getByRole('heading', { name: 'Choose OS' }).waitFor();
     await page.getByRole('list').first().waitFor();

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './helpers/browser';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PORTAL_ENDPOINTS, pairResponseSchema } from '../shared/fleet/portal-contract';
@@ -65,9 +66,8 @@ describe('Portal sign-in from the Customise step', () => {
     portal = await startPortalContractServer({ tls: { key: ca.serverKey, cert: ca.serverCert }, interval: 1, identity: { userName: 'Ada Lovelace', orgIdentity: 'analytical-engines' } });
     const engine = createAppEngine({ launch: appWriterLaunch, configDir: join(dir, 'config'), fleetDir: join(dir, 'fleet'), portal: { ca: ca.caCert } });
     shell = await startWebShell(rendererDir, { engine });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-    page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
+    browser = await launchChromium();
+    page = await openPage(browser, { width: 1000, height: 900 });
     page.on('response', (r) => {
       const path = new URL(r.url()).pathname;
       if (path.startsWith('/api/') && path !== '/api/events' && path !== '/api/portal.signInClaim') void r.text().then((t) => apiBodies.push(t), () => undefined);

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './helpers/browser';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppEngine } from '../electron/engine/app/app-engine';
@@ -61,8 +62,8 @@ describe('Customise: Wi-Fi and saved profiles in the browser shell', () => {
     await sh('truncate', ['-s', '4M', image]);
     await sh('sh', ['-c', `printf 'label: dos\\nstart=2048, type=83\\n' | sfdisk -q "$1"`, 'sh', image]);
     shell = await startWebShell(rendererDir, { engine: createAppEngine({ launch: appWriterLaunch, configDir, fleetDir: join(dir, 'fleet') }) });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-    page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    browser = await launchChromium();
+    page = await openPage(browser, { width: 1000, height: 900 });
     page.on('response', (r) => {
       if (r.url().includes('/api/')) void r.text().then((t) => bodies.push(t), () => undefined);
     });

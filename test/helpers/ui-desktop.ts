@@ -1,6 +1,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage } from './browser';
 import { build } from 'vite';
 import { NetnsLab, type NsProcess } from './netns';
 
@@ -36,7 +37,6 @@ export interface UiDesktop {
   close(): Promise<void>;
 }
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** `fleetDir` of a desktop made in `dir`, for tests that record nodes before the shell starts. */
 export const fleetDirOf = (dir: string): string => join(dir, 'fleet');
@@ -61,9 +61,8 @@ export async function startUiDesktop(o: UiDesktopOptions): Promise<UiDesktop> {
     const wrapper = join(o.dir, 'chromium-in-netns');
     await writeFile(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} /usr/bin/chromium "$@"\n`);
     await chmod(wrapper, 0o755);
-    browser = await chromium.launch({ executablePath: wrapper, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: o.viewport ?? { width: 1000, height: 900 } });
-    page.on('pageerror', (e) => console.error('page error:', e.message));
+    browser = await launchChromium(wrapper);
+    const page = await openPage(browser, o.viewport ?? { width: 1000, height: 900 });
     await page.goto(url);
     await page.getByRole('heading', { name: 'Choose OS' }).waitFor();
     const opened = browser;
