@@ -300,7 +300,8 @@ export async function runFlashBench(): Promise<void> {
     console.log(`  image: ${fx.image} (.xz ${(statSync(fx.xz).size / MB).toFixed(0)} MB multi-block xz -T2 -6, .zst ${(statSync(fx.zst).size / MB).toFixed(0)} MB zstd -3)`);
     console.log(`  target: ${loop.device} (${loop.majMin}) over ${backing} (${fx.mib + 72} MiB, pre-written), --direct-io=on: dio=${loop.dio ? 1 : 0}`);
     console.log('  seeding: the same image with an MBR, flashed plain and with a seed (64 MiB MACULAOS_STATE written and read back)');
-    console.log('  macula: bench/probe.ts `flash` bundled with esbuild (+ its sha256 and xz workers) in its own Node process;');
+    console.log('  macula: bench/probe.ts `flash` bundled with esbuild (split: it loads only the modules a flash imports) in its own');
+    console.log('          Node process;');
     console.log('          wall = openImage + writeImage incl. verify (Node start-up excluded), CPU = process.cpuUsage over that span');
     console.log('  dd/xz/zstd: the whole shell command under /usr/bin/time (CPU = user + sys of it and its children)');
     console.log('  peak RSS: GNU time %M of the largest process, highest over the runs; wall and CPU: the fastest run');

@@ -76,9 +76,10 @@ export async function best(n: number, once: () => Promise<Measurement>): Promise
 let probeBundle: Promise<string> | undefined;
 
 /**
- * The probe bundled the way electron/build.mjs bundles the CLI (esbuild, npm packages external, the engine's worker
- * threads — the xz block decoder and the SHA-256 hasher — as sibling .js files, where engine/io/worker-launcher.ts
- * looks for them), so the benchmark measures the code that ships rather than tsx's on-the-fly compilation.
+ * The probe bundled the way electron/build.mjs bundles the CLI (esbuild, split into chunks, npm packages external, the
+ * engine's worker threads — the xz block decoder and the SHA-256 hasher, which a flash no longer starts by default —
+ * as sibling .js files, where engine/io/worker-launcher.ts looks for them), so the benchmark measures the code that
+ * ships rather than tsx's on-the-fly compilation.
  */
 export function bundledProbe(): Promise<string> {
   probeBundle ??= (async () => {
@@ -88,6 +89,9 @@ export function bundledProbe(): Promise<string> {
       platform: 'node',
       target: 'node20',
       format: 'esm',
+      // Split, so that a module imported with import() is loaded only when it is: esbuild hoists an external
+      // package's import to the top of a single-file ESM bundle, where it loads at start whether used or not.
+      splitting: true,
       packages: 'external',
       logLevel: 'warning',
       outdir,

@@ -8,36 +8,56 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { download } from '../electron/engine/download/download';
-import { hashImage } from '../electron/engine/source/extract';
-import { openImage } from '../electron/engine/source/open-image';
-import { writeImage } from '../electron/engine/write/write-targets';
-import { expandSeeds } from '../shared/seed-batch';
-import { parseSeedYaml, seedToYaml } from '../shared/seed-yaml';
+
+/*
+ * Each op imports only what it runs (bundled with code splitting, see measure.ts): the peak RSS measured is then that
+ * of the operation, not of every module the other ops need (the download's TLS stack, the seed's YAML and zod).
+ */
 
 /** The seed of the one target, as `macula flash --seed FILE` makes it (validated, a pairing key generated). */
-async function seedTexts(path: string): Promise<string[]> {
-  const base = parseSeedYaml(await readFile(path, 'utf8'), path, { templates: true });
-  return expandSeeds(base, 1, { random: (n) => randomBytes(n) }).map(seedToYaml);
+async function seedMaker(): Promise<(path: string) => Promise<string[]>> {
+  const { expandSeeds } = await import('../shared/seed-batch');
+  const { parseSeedYaml, seedToYaml } = await import('../shared/seed-yaml');
+  return async (path) => {
+    const base = parseSeedYaml(await readFile(path, 'utf8'), path, { templates: true });
+    return expandSeeds(base, 1, { random: (n) => randomBytes(n) }).map(seedToYaml);
+  };
+}
+
+/** The clock starts once an op's modules are loaded, as it did when they were imported statically. */
+let started = performance.now();
+let cpuAtStart = process.cpuUsage();
+function startClock(): void {
+  started = performance.now();
+  cpuAtStart = process.cpuUsage();
 }
 
 const [op, ...args] = process.argv.slice(2);
-const started = performance.now();
-const cpuAtStart = process.cpuUsage();
 if (op === 'download') {
+  const { download } = await import('../electron/engine/download/download');
   const [url, sha256, cacheDir] = args as [string, string, string];
+  startClock();
   await download({ url, expectedSha256: sha256, cacheDir, allowHttp: true });
 } else if (op === 'decode') {
+  const { hashImage } = await import('../electron/engine/source/extract');
+  const { openImage } = await import('../electron/engine/source/open-image');
+  startClock();
   const result = await hashImage(await openImage(args[0]!));
   process.stderr.write(`decoded ${result.size} bytes sha256 ${result.sha256}\n`);
 } else if (op === 'decode-only') {
+  const { openImage } = await import('../electron/engine/source/open-image');
+  startClock();
   const sink = new Writable({ highWaterMark: 1 << 20, write: (_chunk, _enc, done) => done() });
   await pipeline((await openImage(args[0]!)).createReadStream(), sink);
 } else if (op === 'flash') {
   const [image, target, ...flags] = args as [string, string, ...string[]];
   const verify = !flags.includes('--no-verify');
   const seedFile = flags.includes('--seed') ? flags[flags.indexOf('--seed') + 1] : undefined;
-  const stateConfigs = seedFile === undefined ? undefined : await seedTexts(seedFile);
+  const seedTexts = seedFile === undefined ? undefined : await seedMaker();
+  const { openImage } = await import('../electron/engine/source/open-image');
+  const { writeImage } = await import('../electron/engine/write/write-targets');
+  startClock();
+  const stateConfigs = seedFile === undefined ? undefined : await seedTexts?.(seedFile);
   const result = await writeImage({ source: await openImage(image), targets: [target], verify, ...(stateConfigs ? { stateConfigs } : {}) });
   const outcome = result.targets[0];
   if (!outcome?.ok) throw new Error(`flash to ${target} failed: ${outcome ? outcome.error.message : 'no result'}`);

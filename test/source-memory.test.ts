@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  */
 const MiB = 1 << 20;
 const ZEROS = 256 * MiB;
+/** Incompressible bytes: every decoded piece takes room, so the lanes stop at their budget. */
+const RANDOM = 64 * MiB;
 let dir: string;
+let randomSha: string;
 
 const at = (name: string): string => join(dir, name);
 const sh = (script: string): void => void execFileSync('sh', ['-c', script], { cwd: dir, stdio: 'pipe' });
@@ -63,6 +66,10 @@ beforeAll(async () => {
   sh('xz -T1 -0 -c zeros.img > single.img.xz');
   sh('xz -T2 -0 --block-size=16MiB -c zeros.img > multi.img.xz');
   rmSync(at('zeros.img'));
+  sh(`head -c ${RANDOM} /dev/urandom > random.img`);
+  sh('xz -T2 -0 --block-size=4MiB -c random.img > random.img.xz');
+  randomSha = createHash('sha256').update(readFileSync(at('random.img'))).digest('hex');
+  rmSync(at('random.img'));
 }, 120_000);
 
 afterAll(() => {
@@ -83,5 +90,16 @@ describe('a zero run decodes at its reader’s pace', () => {
     // Block being read); zstd and one lane, a few MiB. A source without backpressure holds 180–270 MiB here.
     expect(growth).toBeLessThan(64 * MiB);
     expect({ size, sha256 }).toEqual({ size: ZEROS, sha256: zerosSha });
+  }, 60_000);
+});
+
+describe('xz lanes decoding ahead of a paused reader', () => {
+  it('hold at most their budget of data (1.5 Blocks of 4 MiB, 2 MiB for the Block being read), then decode it all', () => {
+    const out = execFileSync(process.execPath, [at('probe.js'), at('random.img.xz')], { encoding: 'utf8' });
+    const { growth, size, sha256 } = JSON.parse(out) as { growth: number; size: number; sha256: string };
+    // 6 MiB ahead + 2 MiB for the head + a piece per lane and one being read: 11 MiB of slab at most, and two lanes'
+    // worker threads (≈ 12 MiB each): measured 26.9 MiB. Decoding whatever is given would hold 64 MiB more.
+    expect(growth).toBeLessThan(48 * MiB);
+    expect({ size, sha256 }).toEqual({ size: RANDOM, sha256: randomSha });
   }, 60_000);
 });

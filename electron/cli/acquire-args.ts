@@ -4,30 +4,11 @@ import { type AcquiredImage, type ImageOrigin, acquireImage } from '../engine/ac
 import { loadCatalog } from '../engine/catalog/load-catalog';
 import { defaultCacheDir } from '../engine/download/cache-dir';
 import { loadTrustedKeys } from '../engine/trust/keyring';
-import type { Args, OptionSpec } from './args';
+import type { Args } from './args';
 import { caOption } from './ca-option';
+export { ACQUIRE_OPTIONS, ACQUIRE_USAGE, isRemoteImage } from './acquire-options';
 import type { Output } from './output';
 import { formatBytes } from './output';
-
-/** Options shared by every command that can fetch an image: where from, and what vouches for it. */
-export const ACQUIRE_OPTIONS: OptionSpec = {
-  sha256: { type: 'string' },
-  sums: { type: 'string' },
-  sig: { type: 'string' },
-  key: { type: 'string' },
-  catalog: { type: 'string' },
-  cache: { type: 'string' },
-  ca: { type: 'string' },
-  'allow-http': { type: 'boolean' },
-};
-
-export const ACQUIRE_USAGE =
-  '[--sha256 HASH] [--sums URL --sig URL] [--key KEY.asc] [--catalog URL|FILE] [--cache DIR] [--ca CA.pem] [--allow-http]';
-
-/** Whether a command-line image argument names a catalog entry or URL rather than a local file. */
-export function isRemoteImage(arg: string, fileExists: boolean): boolean {
-  return /^https?:\/\//i.test(arg) || (!fileExists && /^[\w.-]+$/.test(arg) && !arg.includes('/'));
-}
 
 /** Fetches ENTRY|URL into the cache as `macula download` does, reporting signature, progress and result on `out`. */
 export async function acquireFromArgs(

@@ -1,9 +1,9 @@
 import { MaculaError } from '../../shared/errors';
-import { type Seed, seedWarnings } from '../../shared/seed';
-import { type TargetSeed, expandTargetSeeds } from '../engine/app/target-seeds';
+import type { Seed } from '../../shared/seed';
+import type { TargetSeed } from '../engine/app/target-seeds';
 import type { Args, OptionSpec } from './args';
-import { SEED_FLAG_OPTIONS, SEED_FLAG_USAGE, readSeedFile, seedFromFlags } from './commands/seed';
 import type { Output } from './output';
+import { SEED_FLAG_OPTIONS, SEED_FLAG_USAGE, hasSeedFlags } from './seed-flags';
 
 /** Options of `macula flash` that seed the targets: a seed file, or the seed flags of `macula seed`. */
 export const FLASH_SEED_OPTIONS: OptionSpec = { seed: { type: 'string' }, ...SEED_FLAG_OPTIONS };
@@ -18,6 +18,11 @@ export type { TargetSeed };
  */
 export async function chooseSeeds(args: Args, targets: readonly string[], out: Output): Promise<TargetSeed[] | undefined> {
   const file = args.string('seed');
+  // An unseeded flash loads none of the seed modules (YAML, the seed schema, the state partition's libraries).
+  if (file === undefined && !hasSeedFlags(args)) return undefined;
+  const { readSeedFile, seedFromFlags } = await import('./commands/seed');
+  const { seedWarnings } = await import('../../shared/seed');
+  const { expandTargetSeeds } = await import('../engine/app/target-seeds');
   const fromFlags = await seedFromFlags(args);
   if (file !== undefined && fromFlags !== undefined) {
     throw new MaculaError('ERR_USAGE', '--seed FILE and seed flags (--hostname, --timezone, …) cannot be combined: put everything in the file');

@@ -1,37 +1,31 @@
 import { MaculaError, isMaculaError } from '../../shared/errors';
 import { parseCommandArgs } from './args';
 import type { Command } from './command';
-import { catalogCommand } from './commands/catalog';
-import { downloadCommand } from './commands/download';
-import { drivesCommand } from './commands/drives';
-import { inspectCommand } from './commands/inspect';
-import { verifyCommand } from './commands/verify';
-import { seedCommand } from './commands/seed';
-import { flashCommand } from './commands/flash';
-import { writeCommand } from './commands/write';
-import { discoverCommand } from './commands/discover';
-import { fleetCommand } from './commands/fleet';
-import { pairCommand } from './commands/pair';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { createOutput } from './output';
 
-/** Every subcommand, in the order `macula --help` lists them. */
-const COMMANDS: Readonly<Record<string, Command>> = {
-  catalog: catalogCommand,
-  download: downloadCommand,
-  verify: verifyCommand,
-  inspect: inspectCommand,
-  drives: drivesCommand,
-  flash: flashCommand,
-  write: writeCommand,
-  seed: seedCommand,
-  discover: discoverCommand,
-  fleet: fleetCommand,
-  pair: pairCommand,
+/**
+ * Every subcommand, in the order `macula --help` lists them, each loaded only when it is run: a command's modules
+ * (and their npm packages: sqlite, mDNS, OpenPGP, QR codes…) cost resident memory once imported, and `macula flash`
+ * is meant to stay within 100 MB (issue 3).
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  catalog: async () => (await import('./commands/catalog')).catalogCommand,
+  download: async () => (await import('./commands/download')).downloadCommand,
+  verify: async () => (await import('./commands/verify')).verifyCommand,
+  inspect: async () => (await import('./commands/inspect')).inspectCommand,
+  drives: async () => (await import('./commands/drives')).drivesCommand,
+  flash: async () => (await import('./commands/flash')).flashCommand,
+  write: async () => (await import('./commands/write')).writeCommand,
+  seed: async () => (await import('./commands/seed')).seedCommand,
+  discover: async () => (await import('./commands/discover')).discoverCommand,
+  fleet: async () => (await import('./commands/fleet')).fleetCommand,
+  pair: async () => (await import('./commands/pair')).pairCommand,
 };
 
-function helpText(): string {
-  const lines = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`);
+async function helpText(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  const lines = commands.map((c) => `  ${c.usage}\n      ${c.summary}`);
   return [
     'macula — flash and provision MaculaOS edge nodes',
     '',
@@ -51,15 +45,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const json = rest.includes('--json');
   const out = createOutput(json);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${helpText()}\n`);
+    process.stdout.write(`${await helpText()}\n`);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new MaculaError('ERR_ABORTED', 'interrupted'));
   process.once('SIGINT', onSigint);
   try {
-    if (!command) throw new MaculaError('ERR_USAGE', `unknown command "${name}"; try: macula --help`);
+    if (!load) throw new MaculaError('ERR_USAGE', `unknown command "${name}"; try: macula --help`);
+    const command = await load();
     const args = parseCommandArgs(rest, command.options, command.usage);
     if (args.flag('help')) {
       process.stdout.write(`usage: ${command.usage}\n  ${command.summary}\n`);

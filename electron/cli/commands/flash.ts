@@ -6,17 +6,15 @@ import { MaculaError, isErrorCode } from '../../../shared/errors';
 import { formatSize } from '../../../shared/drive';
 import type { WriterResult } from '../../../shared/writer-protocol';
 import { checkTargets, runFlashWrite } from '../../engine/app/flash-write';
-import { recordSeededNodes } from '../../engine/app/record-seeded';
 import type { ImageSource } from '../../engine/source/image-source';
 import { openImage } from '../../engine/source/open-image';
-import { findSidecarBmap, readBmap } from '../../engine/source/read-bmap';
+import { findSidecarBmap } from '../../engine/source/bmap-sidecar';
 import { ejectTarget } from '../../engine/write/eject';
-import { ACQUIRE_OPTIONS, ACQUIRE_USAGE, acquireFromArgs, isRemoteImage } from '../acquire-args';
+import { ACQUIRE_OPTIONS, ACQUIRE_USAGE, isRemoteImage } from '../acquire-options';
 import type { Command, CommandContext } from '../command';
 import { elevatedWriterCommand, isPrivileged } from '../elevation';
 import { formatBytes } from '../output';
 import { FLASH_SEED_OPTIONS, FLASH_SEED_USAGE, chooseSeeds } from '../flash-seeds';
-import { STATE_LABEL } from '../../engine/seed/state-filesystem';
 
 /** Asks on the terminal; anything but "yes" declines. */
 async function confirm(question: string): Promise<boolean> {
@@ -37,6 +35,7 @@ async function chooseBmap({ args, out }: CommandContext, image: string, source: 
   if (given !== undefined && args.flag('no-bmap')) throw new MaculaError('ERR_USAGE', '--bmap and --no-bmap contradict each other');
   const path = given ?? (args.flag('no-bmap') ? undefined : await findSidecarBmap(image));
   if (path === undefined) return undefined;
+  const { readBmap } = await import('../../engine/source/read-bmap');
   const bmap = await readBmap(path);
   if (source.sizeHint !== undefined && source.sizeHint !== bmap.imageSize) {
     throw new MaculaError('ERR_SIZE_MISMATCH', `${path} describes an image of ${bmap.imageSize} bytes, ${image} is ${source.sizeHint}: wrong bmap for this image`, {
@@ -75,7 +74,10 @@ export const flashCommand: Command = {
     const seeds = await chooseSeeds(args, targets, out);
     const stateConfigs = seeds?.map((s) => s.yaml);
     // A catalog entry or URL is fetched and verified first, exactly as `macula download` does; its bmap lands beside it.
-    const image = isRemoteImage(given, existsSync(given)) ? (await acquireFromArgs(given, args, out, signal)).image.path : given;
+    // The download, catalog and OpenPGP modules (and the seed, bmap and fleet ones below) load only when used: a plain
+    // flash of a local image stays within its memory budget (issue 3: 100 MB).
+    const remote = isRemoteImage(given, existsSync(given));
+    const image = remote ? (await (await import('../acquire-args')).acquireFromArgs(given, args, out, signal)).image.path : given;
     const source = await openImage(image);
     const sparse = await chooseBmap(context, image, source);
     const imageSize = source.sizeHint ?? sparse?.bmap.imageSize;
@@ -113,6 +115,7 @@ export const flashCommand: Command = {
     });
     out.endProgress();
 
+    const { STATE_LABEL } = seeds ? await import('../../engine/seed/state-filesystem') : { STATE_LABEL: '' };
     for (const [i, t] of result.targets.entries()) {
       const seed = seeds?.[i] && { hostname: seeds[i].hostname ?? null, nodeId: seeds[i].nodeId };
       const seeded = t.ok && t.state && seed ? `; seeded${seed.hostname ? ` ${seed.hostname}` : ''} (node ${seed.nodeId}) in ${STATE_LABEL}, partition ${t.state.partition}` : '';
@@ -120,7 +123,8 @@ export const flashCommand: Command = {
       else out.event('target', { ...t }, `FAILED ${t.path}: ${t.error.message}`);
     }
     // Seeded nodes go into the fleet inventory (with their pairing keys, 0600) for `macula pair` and discovery.
-    for (const r of await recordSeededNodes(result, seeds, basename(given))) {
+    const recorded = seeds ? await (await import('../../engine/app/record-seeded')).recordSeededNodes(result, seeds, basename(given)) : [];
+    for (const r of recorded) {
       if (r.warning !== undefined) out.event('warning', { target: r.target, nodeId: r.nodeId, message: r.warning }, `warning: ${r.target}: ${r.warning}`);
       else out.event('recorded', { target: r.target, nodeId: r.nodeId }, `Recorded node ${r.nodeId} in the fleet inventory`);
     }

@@ -2,30 +2,18 @@ import { readFile, stat } from 'node:fs/promises';
 import { MaculaError, isMaculaError } from '../../../shared/errors';
 import { MESH_ROLES, type MeshRole, type Seed, maskSecrets, seedWarnings, validateSeed } from '../../../shared/seed';
 import { parseSeedYaml, seedToYaml } from '../../../shared/seed-yaml';
-import type { Args, OptionSpec } from '../args';
+import type { Args } from '../args';
 import type { Command } from '../command';
 import type { Output } from '../output';
 import { findStatePartition } from '../../engine/seed/find-state-partition';
 import { readStateConfig } from '../../engine/seed/read-state';
 import { STATE_LABEL } from '../../engine/seed/state-filesystem';
+import { hasSeedFlags } from '../seed-flags';
+
+export { SEED_FLAG_OPTIONS, SEED_FLAG_USAGE } from '../seed-flags';
 
 /** Seed files are small: write_files may hold 4 MiB in all. */
 const MAX_SEED_FILE_BYTES = 8 * 1024 * 1024;
-
-/** Options that build a seed on the command line (for `macula flash`). */
-export const SEED_FLAG_OPTIONS: OptionSpec = {
-  hostname: { type: 'string' },
-  timezone: { type: 'string' },
-  keyboard: { type: 'string' },
-  locale: { type: 'string' },
-  'mesh-role': { type: 'string', multiple: true },
-  'portal-url': { type: 'string' },
-  'portal-token': { type: 'string' },
-  'ssh-key': { type: 'string', multiple: true },
-};
-
-export const SEED_FLAG_USAGE =
-  '[--hostname H] [--timezone TZ] [--keyboard K] [--locale L] [--mesh-role bootstrap|relay …] [--portal-url U] [--portal-token @FILE] [--ssh-key KEY|@FILE …]';
 
 /** Which flag sets which seed field, to name the flag when the field is refused. */
 const FLAG_OF_FIELD: ReadonlyArray<readonly [RegExp, string]> = [
@@ -67,7 +55,7 @@ function meshRoles(values: readonly string[]): { bootstrap: boolean; relay: bool
  * batch template (`macula-{nn}`).
  */
 export async function seedFromFlags(args: Args): Promise<Seed | undefined> {
-  if (!Object.keys(SEED_FLAG_OPTIONS).some((k) => args.string(k) !== undefined || args.strings(k).length > 0)) return undefined;
+  if (!hasSeedFlags(args)) return undefined;
   const token = args.string('portal-token');
   if (token !== undefined && !token.startsWith('@')) {
     throw new MaculaError(

@@ -1,13 +1,12 @@
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parse } from 'blockmap';
 import { type Bmap, bmapSchema } from '../../../shared/bmap';
 import { MaculaError } from '../../../shared/errors';
 
+export { findSidecarBmap } from './bmap-sidecar';
+
 /** A .bmap is a few KiB to a few MiB of XML; anything larger is not one. */
 const MAX_BMAP_BYTES = 64 << 20;
-
-/** Compression suffixes stripped when looking for a sidecar: `os.img.xz` → `os.img.bmap` (as bmaptool does). */
-const COMPRESSED_SUFFIX = /\.(gz|xz|zst|bz2|zip)$/i;
 
 function malformed(path: string, message: string, cause?: unknown): MaculaError {
   return new MaculaError('ERR_BMAP_MALFORMED', `${path} is not a usable block map: ${message}`, { path }, cause === undefined ? undefined : { cause });
@@ -44,14 +43,4 @@ export async function readBmap(path: string): Promise<Bmap> {
   });
   if (bytes.length > MAX_BMAP_BYTES) throw malformed(path, `${bytes.length} bytes is too large for a block map`);
   return parseBmap(bytes.toString('utf8'), path);
-}
-
-/** The block map beside an image, if there is one: `IMAGE.bmap`, else for a compressed image the name without its suffix. */
-export async function findSidecarBmap(imagePath: string): Promise<string | undefined> {
-  const candidates = [`${imagePath}.bmap`];
-  if (COMPRESSED_SUFFIX.test(imagePath)) candidates.push(`${imagePath.replace(COMPRESSED_SUFFIX, '')}.bmap`);
-  for (const candidate of candidates) {
-    if (await access(candidate).then(() => true, () => false)) return candidate;
-  }
-  return undefined;
 }

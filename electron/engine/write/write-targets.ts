@@ -1,19 +1,27 @@
-import { mappedSize } from '../../../shared/bmap';
+import { createHash } from 'node:crypto';
+import type { Bmap } from '../../../shared/bmap';
 import { MaculaError } from '../../../shared/errors';
-import { describeTarget } from '../drives/describe-target';
-import { type TargetState, prepareTargetState } from '../seed/target-state';
 import { BatchHasher } from '../io/batch-hasher';
+import type { TargetState } from '../seed/target-state';
 import { type Chunk, ChunkPool, alignedChunks, fileChunks, readerChunks } from './aligned-chunks';
 import { type PreparedTarget, asMaculaError, checkTarget, prepareTarget } from './prepare-target';
 import { TargetProgress } from './target-progress';
-import { MappedRanges, sizeMismatch } from './mapped-ranges';
 import { TargetWriter } from './target-writer';
-import { verifyMappedRanges } from './verify-mapped';
 import { verifyTarget } from './verify-target';
 import { writeError } from './write-errors';
-import { verifyState } from './verify-state';
-import { patchedHead, submitStateWrites } from './write-state';
 import type { StateResult, TargetResult, WriteImageOptions, WriteImageResult } from './write-types';
+
+/*
+ * Seeding (the state partition: libext2fs, the partition table libraries, lsblk's zod schema) and block maps (zod)
+ * are imported only by the flashes that use them: loaded, their modules hold resident memory for the whole flash
+ * (zod alone ≈ 12 MiB, gpt ≈ 6 MiB), and a plain flash is meant to stay within 100 MB (issue 3).
+ */
+const stateWrites = () => import('./write-state');
+
+/** The image bytes a target receives with block map `bmap` (its mapped ranges), for progress and notes. */
+async function mappedBytes(bmap: Bmap): Promise<number> {
+  return (await import('../../../shared/bmap')).mappedSize(bmap);
+}
 
 /** One target through the whole write: its writer, its progress, what happened to it. */
 interface Lane {
@@ -57,7 +65,7 @@ interface Streamed {
 }
 
 /**
- * Streams the image once into every live writer, hashing it on the way (on a worker thread: the only hash pass). A raw
+ * Streams the image once into every live writer, hashing it on the way (the only hash pass). A raw
  * image is read straight into the pool's buffers; anything else is decoded into them. Chunk 0 is kept aside for the
  * caller; reading stops early when every target has failed (no hash then). With a block map only its mapped extents
  * of each chunk are written, and an unmapped chunk goes nowhere. If the image fails (unreadable, or a range off its block map's checksum),
@@ -65,8 +73,8 @@ interface Streamed {
  */
 async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], pool: ChunkPool): Promise<Streamed> {
   const { source, signal } = options;
-  const ranges = options.bmap && new MappedRanges(options.bmap, source.path);
-  const hasher = new BatchHasher();
+  const ranges = options.bmap && new (await import('./mapped-ranges')).MappedRanges(options.bmap, source.path);
+  const hash = imageHasher(source);
   // 'none': the file's own bytes are the image. A source with a reader decodes straight into the pool's buffers.
   const reader = source.compression === 'none' ? undefined : source.openReader?.(signal);
   const input = source.compression === 'none' || reader ? undefined : source.createReadStream(signal);
@@ -86,7 +94,7 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
       let chunk = whole;
       try {
         const bytes = whole.buffer.subarray(0, whole.length);
-        await hasher.update(bytes);
+        await hash.update(bytes);
         if (ranges) chunk = { ...whole, extents: ranges.take(whole.offset, bytes) };
       } catch (err) {
         whole.share(0);
@@ -104,21 +112,45 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
       for (const writer of writers) writer.submit(chunk);
     }
     if (ranges && complete) ranges.finish(size);
-    return { sha256: complete ? await hasher.finish() : undefined, size, first };
+    return { sha256: complete ? await hash.finish() : undefined, size, first };
   } catch (err) {
     first?.share(0);
     for (const lane of lanes) lane.writer?.abandon();
     throw err;
   } finally {
     input?.destroy();
-    hasher.close();
+    hash.close();
   }
+}
+
+/** The SHA-256 of the image as it streams. */
+interface ImageHasher {
+  update(bytes: Uint8Array): Promise<void> | undefined;
+  finish(): Promise<string>;
+  close(): void;
+}
+
+/**
+ * The image is hashed once, whatever the targets: on this thread (see verify-target.ts for the figures: a worker
+ * thread costs ≈ 12 MiB, and hashing here is no slower), except for xz, hashed on a worker as when it met its goal:
+ * its lanes keep both cores busy on worker threads and wait for the main thread between 1 MiB pieces, so work here
+ * delays them (measured: with the hash here and the lanes on the threadpool, 1.46 × `xz -T2 -dc | dd`).
+ */
+function imageHasher(source: WriteImageOptions['source']): ImageHasher {
+  if (source.compression === 'xz') return new BatchHasher();
+  const hash = createHash('sha256');
+  return {
+    update: (bytes) => void hash.update(bytes),
+    finish: () => Promise.resolve(hash.digest('hex')),
+    close: () => undefined,
+  };
 }
 
 /** Size of the disk a target stands for: a device's size, or a regular file's current length (image included). */
 async function diskSize(lane: Lane): Promise<number> {
   const opened = lane.prepared?.opened;
   if (opened?.kind === 'file') return Number((await opened.handle.stat()).size);
+  const { describeTarget } = await import('../drives/describe-target');
   const { size } = await describeTarget(lane.path);
   if (size === null) throw new MaculaError('ERR_TARGET_UNSUPPORTED', `the size of ${lane.path} is unknown: it cannot be given a state partition`, { path: lane.path });
   return size;
@@ -130,6 +162,8 @@ async function diskSize(lane: Lane): Promise<number> {
  */
 async function planStates(lanes: readonly Lane[], streamed: Streamed): Promise<void> {
   const first = streamed.first;
+  if (!lanes.some((l) => l.stateConfig !== undefined)) return;
+  const { prepareTargetState } = await import('../seed/target-state');
   for (const lane of lanes) {
     const opened = lane.prepared?.opened;
     if (lane.stateConfig === undefined || !opened || !lane.writer?.alive) continue;
@@ -158,14 +192,17 @@ async function finishWrites(lanes: readonly Lane[], streamed: Streamed | undefin
   await Promise.all(lanes.map((l) => l.writer?.drained()));
   if (streamed) {
     await planStates(lanes, streamed);
-    await Promise.all(lanes.map((l) => l.state && l.writer?.alive && submitStateWrites(l.writer, pool, l.state)));
+    const seeded = lanes.filter((l) => l.state && l.writer?.alive);
+    const { submitStateWrites } = seeded.length > 0 ? await stateWrites() : {};
+    await Promise.all(seeded.map((l) => l.state && l.writer && submitStateWrites?.(l.writer, pool, l.state)));
     await Promise.all(lanes.map((l) => l.writer?.drained()));
   }
   const writers = streamed ? live(lanes) : [];
   if (streamed?.first) {
     const first = streamed.first;
     const seeded = lanes.filter((l) => l.state && l.writer?.alive);
-    const heads = await Promise.all(seeded.map((l) => (l.state ? patchedHead(pool, first, l.state) : undefined)));
+    const { patchedHead } = seeded.length > 0 ? await stateWrites() : {};
+    const heads = await Promise.all(seeded.map((l) => (l.state ? patchedHead?.(pool, first, l.state) : undefined)));
     const plain = writers.filter((w) => !seeded.some((l) => l.writer === w));
     first.share(plain.length);
     for (const writer of plain) writer.submit(first);
@@ -202,13 +239,13 @@ async function verifyLane(lane: Lane, options: WriteImageOptions, streamed: Stre
     if (options.verify === false) return;
     const { source, bmap, signal } = options;
     const onVerified = (n: number): void => lane.progress.add(n);
-    lane.progress.enter('verifying', bmap ? mappedSize(bmap) : size);
+    lane.progress.enter('verifying', bmap ? await mappedBytes(bmap) : size);
     const originals = lane.state?.originals;
     const note = bmap
-      ? await verifyMappedRanges(lane.path, kind, { source, bmap, signal, onVerified, originals })
+      ? await (await import('./verify-mapped')).verifyMappedRanges(lane.path, kind, { source, bmap, signal, onVerified, originals })
       : await verifyTarget(lane.path, kind, { source, image: { size, sha256 }, pool, signal, onVerified, originals });
     if (note !== undefined && !lane.notes.includes(note)) lane.notes.push(note);
-    if (lane.state) await verifyState(lane.path, kind, lane.state, pool);
+    if (lane.state) await (await import('./verify-state')).verifyState(lane.path, kind, lane.state, pool);
     lane.verified = true;
   } catch (err) {
     failLane(lane, err);
@@ -242,6 +279,17 @@ function resultOf(lane: Lane): TargetResult {
   return { path, ok: false, notes, error };
 }
 
+/**
+ * Writes in flight per target, unless the caller says. A raw image is read as fast as the disk allows: four 4 MiB
+ * writes keep a USB3 stick as busy as dd (issue 3's goals, met with this depth). A decoded image comes at most at the
+ * decoder's pace (zstd, gzip: one core), so two writes are as fast and the pool is 8 MiB smaller; xz keeps the four it
+ * met its goal with (its flash is over 100 MB anyway, see xz-parallel-decoder.ts).
+ */
+function writeDepth(options: WriteImageOptions): number {
+  const { compression } = options.source;
+  return options.maxInFlight ?? (compression === 'none' || compression === 'xz' ? 4 : 2);
+}
+
 /** Runs preflight on every target first, then unmounts and opens each that passed. */
 async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions): Promise<void> {
   const { source, preflight, hooks, bmap } = options;
@@ -253,9 +301,9 @@ async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions):
     try {
       lane.prepared = await prepareTarget(lane.path, kind);
       lane.notes.push(...lane.prepared.notes);
-      if (bmap) lane.notes.push(`sparse write with a block map: ${mappedSize(bmap)} of ${bmap.imageSize} bytes mapped`);
+      if (bmap) lane.notes.push(`sparse write with a block map: ${await mappedBytes(bmap)} of ${bmap.imageSize} bytes mapped`);
       lane.writer = new TargetWriter(lane.prepared.opened, {
-        maxInFlight: options.maxInFlight ?? 4,
+        maxInFlight: writeDepth(options),
         onWritten: (n) => lane.progress.add(n),
         onFailed: () => lane.progress.enter('failed'),
         onWrite: hooks?.onWrite && ((offset, length) => hooks.onWrite?.(lane.path, offset, length)),
@@ -267,11 +315,11 @@ async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions):
 }
 
 /**
- * Writes one image to many targets at once: one reader (hashing the image with SHA-256 on a worker as it goes) feeds
+ * Writes one image to many targets at once: one reader (hashing the image with SHA-256 as it goes) feeds
  * every target up to `maxInFlight` writes deep, through a small pool of aligned buffers, so memory stays bounded
  * whatever the image size. The first chunk (4 MiB) is written last, so no OS automounts a half-written disk. Each target
- * is fsynced and, by default, read back and compared (the SHA-256 of what it holds against the image's, both on worker
- * threads; only on a mismatch are the bytes compared, to name the first bad one). With a `bmap` only its mapped ranges are written and read back,
+ * is fsynced and, by default, read back and compared (the SHA-256 of what it holds against the image's, both on this
+ * thread; only on a mismatch are the bytes compared, to name the first bad one). With a `bmap` only its mapped ranges are written and read back,
  * each range checked against the bmap's checksum as it streams; a bmap for an image of another size is refused before
  * any target is opened (or, when the size is known only by reading, before chunk 0 is written). A failing target is recorded in its result and dropped; the
  * others carry on. Throws only for trouble with the image itself (unreadable, corrupt, ERR_ABORTED), after closing
@@ -279,14 +327,17 @@ async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions):
  */
 export async function writeImage(options: WriteImageOptions): Promise<WriteImageResult> {
   const { source, bmap } = options;
-  if (bmap && source.sizeHint !== undefined && source.sizeHint !== bmap.imageSize) throw sizeMismatch(bmap, source.path, source.sizeHint, 'exactly');
+  if (bmap && source.sizeHint !== undefined && source.sizeHint !== bmap.imageSize) {
+    throw (await import('./mapped-ranges')).sizeMismatch(bmap, source.path, source.sizeHint, 'exactly');
+  }
   if (options.stateConfigs && options.stateConfigs.length !== options.targets.length) {
     throw new RangeError(`${options.stateConfigs.length} state configs for ${options.targets.length} targets`);
   }
+  const total = bmap ? await mappedBytes(bmap) : source.sizeHint;
   const lanes: Lane[] = options.targets.map((path, i) => ({
     path,
     stateConfig: options.stateConfigs?.[i],
-    progress: new TargetProgress(path, options.onProgress, bmap ? mappedSize(bmap) : source.sizeHint),
+    progress: new TargetProgress(path, options.onProgress, total),
     notes: [],
     verified: false,
   }));
@@ -294,7 +345,7 @@ export async function writeImage(options: WriteImageOptions): Promise<WriteImage
     await prepareLanes(lanes, options);
     // chunk 0 aside + maxInFlight being written + one being filled (+ slack for several targets at different points);
     // the read-back reuses these buffers.
-    const pool = new ChunkPool((options.maxInFlight ?? 4) + 2 + (lanes.length > 1 ? 2 : 0));
+    const pool = new ChunkPool(writeDepth(options) + 2 + (lanes.length > 1 ? 2 : 0));
     let streamed: Streamed | undefined;
     try {
       streamed = await streamImage(options, lanes, pool);
