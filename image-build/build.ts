@@ -4,11 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { buildAirgapped } from './driver/airgapped';
 import { keyOf, cachedStep } from './driver/cache';
 import { catalogEntry, catalogOf } from './driver/catalog-entry';
+import { archInputs } from './driver/arch';
 import { type BuildContext, timed } from './driver/context';
 import { sha256File } from './driver/hash-file';
 import { prepareLibexec } from './driver/libexec';
 import { buildNetboot, netbootReleaseKey } from './driver/netboot';
 import { type BuildOptions, USAGE, parseOptions } from './driver/options';
+import { buildRpiImg } from './driver/rpi';
 import { runStep } from './driver/run';
 import { type SizedFile, formatSizeTable, sizeTable } from './driver/sizes';
 
@@ -34,22 +36,28 @@ async function place(from: string, to: string): Promise<void> {
   await link(from, to).catch(async () => writeFile(to, await readFile(from)));
 }
 
-/** Steps 1–3, shared by every variant: the Debian base, then the root tree, its live initrd and its squashfs. */
+/**
+ * Steps 1–3, shared by every variant of one architecture: the Debian base, then the root tree, its live initrd and its
+ * squashfs. arm64 has its own sources, package list and step names (driver/arch.ts); amd64's are unchanged.
+ */
 async function buildRoot(ctx: BuildContext): Promise<{ dir: string; key: string }> {
-  const { options, cache, env } = ctx;
-  const sources = process.env.MACULA_APT_SOURCES ?? '/etc/apt/sources.list.d/debian.sources';
-  const baseKey = await keyOf([{ path: step('base.sh') }, { path: join(here, 'packages.txt') }, { path: sources }, String(options.sourceDateEpoch)]);
-  const base = await timed(ctx, 'base (mmdebstrap)', () =>
-    cachedStep(cache, 'base', baseKey, (dir) => runStep(step('base.sh'), [join(dir, 'base.tar'), join(here, 'packages.txt'), join(cache, 'apt-archives')], env)),
+  const { options, cache } = ctx;
+  const arch = await archInputs(ctx);
+  const env = arch.env;
+  const archPart = arch.suffix === '' ? [] : [`arch:${options.arch}`];
+  const baseKey = await keyOf([{ path: step('base.sh') }, { path: arch.packagesFile }, { path: arch.sourcesFile }, String(options.sourceDateEpoch), ...archPart]);
+  const base = await timed(ctx, `base${arch.suffix} (mmdebstrap)`, () =>
+    cachedStep(cache, `base${arch.suffix}`, baseKey, (dir) => runStep(step('base.sh'), [join(dir, 'base.tar'), arch.packagesFile, arch.aptCache], env)),
   );
 
-  const libexec = join(cache, 'libexec.tmp');
+  // Per architecture: an amd64 and an arm64 build may run at once (their tests take different locks).
+  const libexec = join(cache, `libexec${arch.suffix}.tmp`);
   await rm(libexec, { recursive: true, force: true });
   await prepareLibexec(options, repo, libexec, log);
   const key = await keyOf([baseKey, { path: step('root.sh') }, { path: step('squashfs.sh') }, { path: join(here, 'rootfs') }, { path: libexec }, options.version]);
-  const root = await timed(ctx, 'root + initrd + squashfs', () =>
-    cachedStep(cache, 'root', key, async (dir) => {
-      const tree = join(cache, 'tree.tmp');
+  const root = await timed(ctx, `root${arch.suffix} + initrd + squashfs`, () =>
+    cachedStep(cache, `root${arch.suffix}`, key, async (dir) => {
+      const tree = join(cache, `tree${arch.suffix}.tmp`);
       await runStep(step('root.sh'), [join(base.dir, 'base.tar'), join(here, 'rootfs'), libexec, options.version, tree, dir], env);
       await runStep(step('squashfs.sh'), [tree, join(dir, 'rootfs.squashfs')], env);
       await rm(tree, { recursive: true, force: true });
@@ -60,9 +68,6 @@ async function buildRoot(ctx: BuildContext): Promise<{ dir: string; key: string 
 }
 
 async function buildImage(options: BuildOptions): Promise<void> {
-  if (options.arch !== 'amd64' || options.variant === 'rpi') {
-    throw new Error(`--arch ${options.arch} --variant ${options.variant} is not built yet: only amd64 airgapped and netboot (issue 7)`);
-  }
   if (process.getuid?.() !== 0) throw new Error('image:build needs root (mmdebstrap --mode=root, chroot, mount)');
   const started = Date.now();
   const cache = resolve(repo, options.cacheDir);
@@ -86,6 +91,11 @@ async function buildImage(options: BuildOptions): Promise<void> {
     image = `${prefix}-netboot.iso`;
     files.unshift(['netbootIso', netboot.iso, image]);
     files.push(['netbootInitrd', netboot.initrd, `${prefix}-netboot-initrd`]);
+  } else if (options.variant === 'rpi') {
+    // Plan §8.2: macula-os-{version}-{arch}.{format}, its example macula-os-1.0.0-arm64.img (no variant in the name).
+    image = `${prefix}.img`;
+    files.unshift(['rpiImg', await buildRpiImg(ctx, root), image]);
+    files.push(['initrd', join(root.dir, 'initrd.img'), `${prefix}-initrd`]);
   } else {
     const airgapped = await buildAirgapped(ctx, root);
     image = `${prefix}.iso`;

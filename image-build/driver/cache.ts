@@ -51,8 +51,11 @@ export async function cachedStep(
   await produce(partial);
   await rename(partial, dir);
   // One version per step is kept: older ones are hundreds of MB each and never read again.
+  // Exactly this step's folders (STEP-KEY, 16 hex digits): `base-` must not match `base-arm64-…`, another
+  // architecture's step, which may be building at this very moment under its own lock.
+  const mine = new RegExp(`^${step.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[0-9a-f]{16}$`);
   for (const old of await readdir(cacheDir)) {
-    if (old.startsWith(`${step}-`) && old !== `${step}-${key}`) await rm(join(cacheDir, old), { recursive: true, force: true });
+    if (mine.test(old) && old !== `${step}-${key}`) await rm(join(cacheDir, old), { recursive: true, force: true });
   }
   return { dir, hit: false };
 }

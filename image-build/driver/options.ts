@@ -19,7 +19,8 @@ export interface BuildOptions {
   readonly sourceDateEpoch: number;
 }
 
-export const USAGE = `usage: npm run image:build -- --arch amd64 --variant airgapped|netboot [--version 0.1.0] [--out DIR] [--cache DIR]
+export const USAGE = `usage: npm run image:build -- --arch amd64 --variant airgapped|netboot | --arch arm64 --variant rpi
+       [--version 0.1.0] [--out DIR] [--cache DIR]
        [--sign-key KEYID] [--base-url URL] [--k3s FILE --k3s-sha256 HEX]
        netboot needs --sign-key: its initrd boots only a root whose SHA256SUMS that key signed (--base-url: where from)
 env: MACULA_SIGN_KEY (= --sign-key), GNUPGHOME, SOURCE_DATE_EPOCH`;
@@ -31,7 +32,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     args: [...argv],
     options: {
       arch: { type: 'string', default: 'amd64' },
-      variant: { type: 'string', default: 'airgapped' },
+      variant: { type: 'string' },
       version: { type: 'string', default: '0.1.0' },
       out: { type: 'string', default: 'dist/image' },
       cache: { type: 'string', default: '.cache/image-build' },
@@ -42,7 +43,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     },
   });
   const arch = archSchema.parse(values.arch);
-  const variant = variantSchema.parse(values.variant);
+  // --arch arm64 alone means the Raspberry Pi IMG, the only arm64 image.
+  const variant = variantSchema.parse(values.variant ?? (arch === 'arm64' ? 'rpi' : 'airgapped'));
   const version = values.version;
   if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version)) throw new Error(`--version ${version} is not SemVer`);
   if ((values.k3s === undefined) !== (values['k3s-sha256'] === undefined)) throw new Error('--k3s and --k3s-sha256 go together');
@@ -53,6 +55,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
   // boot an unverified root, which it never does.
   if (variant === 'netboot' && !signKey) {
     throw new Error('--variant netboot needs --sign-key KEYID (or MACULA_SIGN_KEY): its initrd checks the downloaded root against that key, and there is no unsigned netboot');
+  }
+  // amd64: the ISO (airgapped) or netboot; arm64: the Raspberry Pi IMG. The other pairs are not built (yet).
+  if ((arch === 'arm64') !== (variant === 'rpi')) {
+    throw new Error(`--arch ${arch} --variant ${variant} is not built: amd64 builds airgapped and netboot, arm64 builds rpi (the Raspberry Pi IMG)`);
   }
   const epoch = Number(env.SOURCE_DATE_EPOCH ?? DEFAULT_EPOCH);
   return {

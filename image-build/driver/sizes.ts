@@ -10,7 +10,7 @@ export interface SizeLine {
 }
 
 /** The release files whose size the plan sets a target for. */
-export type SizedFile = 'iso' | 'netbootIso' | 'initrd' | 'netbootInitrd' | 'squashfs' | 'vmlinuz' | 'qcow2';
+export type SizedFile = 'iso' | 'netbootIso' | 'initrd' | 'netbootInitrd' | 'squashfs' | 'vmlinuz' | 'qcow2' | 'rpiImg';
 
 const TARGETS: Readonly<Record<SizedFile, Omit<SizeLine, 'bytes'>>> = {
   iso: { what: 'ISO', target: 'plan §11: < 500 MB (§7.1 airgapped ~800 MB–1 GB)', limit: 500 * MB },
@@ -19,6 +19,7 @@ const TARGETS: Readonly<Record<SizedFile, Omit<SizeLine, 'bytes'>>> = {
   netbootInitrd: { what: 'netboot initrd', target: 'plan §7.2: minimal initrd ~50–100 MB', limit: 100 * MB },
   squashfs: { what: 'rootfs squashfs', target: 'plan §7.4: ~400 MB rootfs + ~200 MB kernel squashfs', limit: 600 * MB },
   vmlinuz: { what: 'kernel', target: 'plan §7.2: ~11 MB', limit: undefined },
+  rpiImg: { what: 'Raspberry Pi IMG', target: 'plan §11: < 500 MB (as the ISO)', limit: 500 * MB },
   qcow2: { what: 'qcow2', target: 'plan §8.1: ~800 MB (file size; virtual 8 GiB)', limit: 900 * MB },
 };
 

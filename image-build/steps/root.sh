@@ -3,7 +3,8 @@
 # the node agent; the `macula` user; services enabled; per-node secrets removed; the live initramfs generated.
 # Usage: root.sh BASE.tar OVERLAY_DIR LIBEXEC_DIR VERSION TREE_DIR OUT_DIR
 #   LIBEXEC_DIR: files for /usr/lib/maculaos (apply-seed.js, agent/…); OUT_DIR receives vmlinuz, initrd.img and
-#   kernel-config.
+#   kernel-config, and for a Raspberry Pi root firmware/ (GPU firmware and DTBs from /boot/firmware).
+# The root may be a foreign architecture (arm64): its chroot commands then run through qemu-user-static (binfmt_misc).
 # Runs as root (chroot for useradd and mkinitramfs).
 set -euo pipefail
 
@@ -69,5 +70,13 @@ cp "$(ls "$tree"/boot/vmlinuz-* | sort -V | tail -n1)" "$out/vmlinuz"
 cp "$(ls "$tree"/boot/initrd.img-* | sort -V | tail -n1)" "$out/initrd.img"
 # The squashfs leaves /boot out; the netboot initrd step (netboot-initrd.sh) needs the kernel's config for mkinitramfs.
 cp "$(ls "$tree"/boot/config-* | sort -V | tail -n1)" "$out/kernel-config"
+# A Raspberry Pi root (raspi-firmware) has its boot files in /boot/firmware, filled by that package's kernel and
+# initramfs hooks: the IMG step (rpi-img.sh) takes the GPU firmware and the bcm27xx DTBs from there, and writes its own
+# config.txt and cmdline.txt. An amd64 root has no /boot/firmware.
+if [ -d "$tree/boot/firmware" ]; then
+  mkdir -p "$out/firmware"
+  find "$tree/boot/firmware" -maxdepth 1 -type f \( -name '*.elf' -o -name '*.dat' -o -name 'bootcode.bin' -o -name '*.dtb' \) \
+    -exec cp {} "$out/firmware/" \;
+fi
 # Logs and caches of the build are not the node's.
 rm -rf "$tree"/var/log/* "$tree"/var/cache/debconf/*-old "$tree"/var/lib/apt/lists/* "$tree"/tmp/*

@@ -58,6 +58,38 @@ export async function buildMaculaNetboot(out: string, gpg: GpgHome, baseUrl: str
   return `${summary}\nnetboot build (this run, lock wait included): ${((Date.now() - started) / 1000).toFixed(1)} s`;
 }
 
+/** Why the Raspberry Pi IMG test cannot run here (besides MACULA_SLOW_TESTS), or undefined when it can. */
+export function rpiImageTestsUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (mmdebstrap --mode=root, chroot, loop devices)';
+  for (const tool of ['mmdebstrap', 'mksquashfs', 'xorriso', 'mkfs.vfat', 'fsck.vfat', 'mcopy', 'qemu-system-aarch64', 'flock']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (docs/image-build.md, "Raspberry Pi IMG")`;
+  }
+  if (spawnSync('sh', ['-c', 'test -e /proc/sys/fs/binfmt_misc/qemu-aarch64']).status !== 0) {
+    return 'qemu-aarch64 is not registered in binfmt_misc (apt install qemu-user-static binfmt-support; docs/image-build.md)';
+  }
+  return undefined;
+}
+
+/**
+ * Builds the Raspberry Pi IMG (`--arch arm64 --variant rpi`) into `out`, signed with `gpg`'s key. The agent is bundled
+ * under the amd64 builds' lock (it writes dist/agent); the build itself takes a lock of its own, since its steps and
+ * cache entries (base-arm64, root-arm64, rpi-img) are not the amd64 ones, and a cold arm64 build (10–20 min under
+ * qemu-user) should not hold up the amd64 image tests.
+ */
+export async function buildMaculaRpi(out: string, gpg: GpgHome): Promise<string> {
+  const cache = join(repo, '.cache');
+  await mkdir(cache, { recursive: true });
+  const started = Date.now();
+  await run('flock', [join(cache, 'image-build.lock'), 'node', 'image-build/agent/build.mjs'], { cwd: repo, maxBuffer: 1 << 26 });
+  const { stdout } = await run('flock', [join(cache, 'image-build-arm64.lock'), 'node', '--import', 'tsx', 'image-build/build.ts', '--arch', 'arm64', '--variant', 'rpi',
+    '--version', IMAGE_VERSION, '--out', out, '--sign-key', gpg.fingerprint], { cwd: repo, env: { ...process.env, GNUPGHOME: gpg.home }, maxBuffer: 1 << 26 });
+  const summary = stdout.split('\n').filter((l) => l.startsWith('image-build:') || l.startsWith('  ')).join('\n');
+  return `${summary}\nrpi build (this run, lock wait included): ${((Date.now() - started) / 1000).toFixed(1)} s`;
+}
+
+/** The Raspberry Pi IMG in a build's `out` folder (plan §8.2: macula-os-{version}-{arch}.{format}). */
+export const rpiImgPath = (out: string): string => join(out, `macula-os-${IMAGE_VERSION}-arm64.img`);
+
 /** The netboot release's files in a build's `out` folder (plan §8.2 names). */
 export function netbootPaths(out: string): { readonly vmlinuz: string; readonly initrd: string; readonly squashfs: string; readonly iso: string } {
   const prefix = join(out, `macula-os-${IMAGE_VERSION}-amd64`);
@@ -106,8 +138,28 @@ export function bootKernel({ kernel, initrd, append }: KernelBoot, serialLog: st
   return startGuest(['-kernel', kernel, '-initrd', initrd, '-append', append], serialLog, monitorSocket, net);
 }
 
-function startGuest(media: readonly string[], serialLog: string, monitorSocket: string, net: BootOptions['net']): Guest {
+/**
+ * Boots an arm64 kernel and initrd on QEMU's generic `virt` board (Cortex-A72, 1 GiB, TCG) with `disk` as a virtio
+ * disk: the Raspberry Pi IMG test. QEMU 7.2 (bookworm) has raspi3b but no raspi4b machine, and raspi3b has no USB
+ * or SD path the Debian kernel and this initrd would find the disk through as simply, so the board is `virt` and the
+ * kernel and initrd are the ones from the IMG's FAT partition. The serial console is ttyAMA0 (PL011).
+ */
+export function bootArm64Disk({ kernel, initrd, append }: KernelBoot, disk: string, serialLog: string, monitorSocket: string): Guest {
+  return startGuest(['-kernel', kernel, '-initrd', initrd, '-append', append, '-drive', `file=${disk},format=raw,if=virtio`], serialLog, monitorSocket, undefined, {
+    binary: 'qemu-system-aarch64',
+    machine: ['-M', 'virt', '-cpu', 'cortex-a72'],
+  });
+}
+
+function startGuest(
+  media: readonly string[],
+  serialLog: string,
+  monitorSocket: string,
+  net: BootOptions['net'],
+  { binary = 'qemu-system-x86_64', machine = [] }: { readonly binary?: string; readonly machine?: readonly string[] } = {},
+): Guest {
   const args = [
+    ...machine,
     '-accel', 'tcg,thread=multi', '-smp', '2', '-m', '1024', '-display', 'none', '-no-reboot',
     '-serial', `file:${serialLog}`, '-monitor', `unix:${monitorSocket},server,nowait`,
     ...(net
@@ -116,8 +168,8 @@ function startGuest(media: readonly string[], serialLog: string, monitorSocket: 
     ...media,
   ];
   const child = net
-    ? spawn('ip', ['netns', 'exec', net.netns, 'qemu-system-x86_64', ...args], { stdio: 'ignore' })
-    : spawn('qemu-system-x86_64', args, { stdio: 'ignore' });
+    ? spawn('ip', ['netns', 'exec', net.netns, binary, ...args], { stdio: 'ignore' })
+    : spawn(binary, args, { stdio: 'ignore' });
   const startedAt = Date.now();
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
