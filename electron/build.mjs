@@ -21,10 +21,17 @@ await Promise.all([
     entryPoints: {
       macula: 'electron/cli/macula.ts',
       start: 'electron/cli/start.ts',
-      ...WORKERS,
     },
     outdir: 'dist/cli',
     banner: { js: '#!/usr/bin/env node' },
+  }),
+  // The workers stay single files, outside the split: a packaged app runs them from app.asar.unpacked, where the
+  // shared chunks (inside app.asar) are not.
+  build({
+    ...common,
+    format: 'esm',
+    entryPoints: WORKERS,
+    outdir: 'dist/cli',
   }),
   build({
     ...common,

@@ -99,6 +99,9 @@ describe('electron-builder.yml', () => {
     const workers = [...filesUnder('dist/cli/**'), ...filesUnder('dist/electron/**')].filter((f) => /-worker\.js$/.test(f));
     expect(workers.length).toBeGreaterThanOrEqual(4);
     for (const w of workers) expect(matchesAny(w, config.asarUnpack), w).toBe(true);
+    // An unpacked worker runs from app.asar.unpacked: a relative import (a shared chunk) would point at a file that is
+    // only inside app.asar, so each worker must be a single file.
+    for (const w of workers) expect(readFileSync(join(root, w), 'utf8'), w).not.toMatch(/from\s*["']\.\.?\//);
     expect(config.electronFuses['runAsNode']).toBe(true);
   });
 
