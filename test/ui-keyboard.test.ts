@@ -45,7 +45,7 @@ const reached: Stop[] = [];
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 /** The focused element as the accessibility tree names it, and whether its focus ring is drawn. */
-async function focused(): Promise<Stop | undefined> {
+async function focused(attempt = 0): Promise<Stop | undefined> {
   const style = (await page.evaluate(`(() => {
     const el = document.activeElement;
     if (!el || el === document.body) return null;
@@ -54,7 +54,14 @@ async function focused(): Promise<Stop | undefined> {
   })()`)) as { focusVisible: boolean; outline: string } | null;
   if (!style) return undefined;
   // YAML: `- button "Add"`, `- 'button "Next: Customise"'`, `- textbox "Hostname": value`; no quotes = no name.
-  const [entry] = parseYaml(await page.locator(':focus').ariaSnapshot({ timeout: 5000 })) as unknown[];
+  const snapshot = parseYaml(await page.locator(':focus').ariaSnapshot({ timeout: 5000 })) as unknown[] | null;
+  // Empty while React swaps the focused control out (a step change moves focus on its next render): look again.
+  if (!Array.isArray(snapshot) || snapshot.length === 0) {
+    if (attempt >= 20) throw new Error('the focused element has no accessibility snapshot');
+    await new Promise((r) => setTimeout(r, 50));
+    return focused(attempt + 1);
+  }
+  const [entry] = snapshot;
   const line = typeof entry === 'string' ? entry : Object.keys(entry ?? {})[0] ?? '';
   const match = /^(\w+)(?: "((?:[^"\\]|\\.)*)")?/.exec(line);
   return { role: match?.[1] ?? '?', name: match?.[2] ?? '', ...style };
