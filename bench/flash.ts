@@ -15,7 +15,17 @@ import { type Measurement, type MeasureOptions, measureCommand, measureEngineWit
  */
 
 const MB = 1_000_000;
-const CGROUP_NAME = 'macula-bench';
+// One cgroup per run, so that two checkouts can bench side by side without sharing a throttle.
+const CGROUP_NAME = `macula-bench-${process.pid}`;
+
+/**
+ * BENCH_REGIMES=cpu,usb3 and BENCH_CONTENDERS=dd,ours-xz,xz-dd narrow a run to what a change is about (comma lists;
+ * unset: everything). Ratios whose sides were not run print as n/a.
+ */
+function listFromEnv(name: string): readonly string[] | undefined {
+  const value = process.env[name]?.trim();
+  return value ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined;
+}
 
 type ContenderId =
   | 'dd'
@@ -326,7 +336,11 @@ export async function runFlashBench(): Promise<void> {
       console.log('  throttling: no cgroup v1 blkio controller at /sys/fs/cgroup/blkio, the throttled regimes are skipped');
     }
 
-    for (const regime of REGIMES) {
+    const regimes = listFromEnv('BENCH_REGIMES');
+    const picked = listFromEnv('BENCH_CONTENDERS');
+    for (const whole of REGIMES) {
+      if (regimes && !regimes.includes(whole.key)) continue;
+      const regime = picked ? { ...whole, contenders: whole.contenders.filter((id) => picked.includes(id)) } : whole;
       let options: MeasureOptions = {};
       if (regime.writeBps !== undefined && regime.readBps !== undefined) {
         if (!throttled || !throttle) continue;
