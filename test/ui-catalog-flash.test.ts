@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage } from './helpers/browser';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXTRA_CA_FILE } from '../electron/engine/app/extra-ca';
 import { type PublishedRelease, assetsTrusting, publishRelease } from './helpers/catalog-release';
 import { type GpgHome, createGpgHome } from './helpers/gpg';
 import { type HttpsTestServer, hasOpenssl, startHttpsTestServer } from './helpers/http-test-server';
@@ -119,13 +120,13 @@ describe.skipIf(!root || !openssl)('browser shell: flash an image chosen from a 
     server = await startHttpsTestServer();
     release = await publishRelease(server, gpg, image, ENTRY);
     server.throttle(release.imagePath, DOWNLOAD_BPS);
-    const ca = join(dir, 'test-ca.pem');
-    await writeFile(ca, server.caPem);
+    // Trusted as the packaged app can (it ignores NODE_EXTRA_CA_CERTS): extra-ca.pem in its config directory.
+    await mkdir(join(dir, 'config'), { recursive: true });
+    await writeFile(join(dir, 'config', EXTRA_CA_FILE), server.caPem);
     device = await loops.create(join(dir, 'target.img'), 128 * MiB);
     shell = await startWebShellProcess(rendererDir, {
       MACULA_CATALOG_URL: release.catalogUrl,
       MACULA_ASSETS_DIR: await assetsTrusting(join(dir, 'assets'), gpg),
-      NODE_EXTRA_CA_CERTS: ca,
       MACULA_CACHE_DIR: join(dir, 'cache'),
       MACULA_CONFIG_DIR: join(dir, 'config'),
       MACULA_FLEET_DIR: join(dir, 'fleet'),

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PORTAL_ENDPOINTS, pairResponseSchema } from '../shared/fleet/portal-contract';
 import { createAppEngine } from '../electron/engine/app/app-engine';
+import { EXTRA_CA_FILE } from '../electron/engine/app/extra-ca';
 import { type WebShell, startWebShell } from '../electron/web/web-server';
 import { appWriterLaunch } from '../electron/web/writer-launch';
 import { Loops, sh } from './helpers/loops';
@@ -64,7 +65,10 @@ describe('Portal sign-in from the Customise step', () => {
     const ca = await throwawayCa(dir, '127.0.0.1');
     caCert = ca.caCert;
     portal = await startPortalContractServer({ tls: { key: ca.serverKey, cert: ca.serverCert }, interval: 1, identity: { userName: 'Ada Lovelace', orgIdentity: 'analytical-engines' } });
-    const engine = createAppEngine({ launch: appWriterLaunch, configDir: join(dir, 'config'), fleetDir: join(dir, 'fleet'), portal: { ca: ca.caCert } });
+    // Trusted the way a user of a self-hosted Portal does it: extra-ca.pem in the app's config directory.
+    await mkdir(join(dir, 'config'), { recursive: true });
+    await writeFile(join(dir, 'config', EXTRA_CA_FILE), ca.caCert);
+    const engine = createAppEngine({ launch: appWriterLaunch, configDir: join(dir, 'config'), fleetDir: join(dir, 'fleet') });
     shell = await startWebShell(rendererDir, { engine });
     browser = await launchChromium();
     page = await openPage(browser, { width: 1000, height: 900 });

@@ -20,11 +20,16 @@ export interface HandlerDeps {
   readonly profiles: ProfileStore;
   readonly signIns: PortalSignIns;
   readonly driveSource?: DriveSource;
+  /** The user's extra CA bundle for a self-hosted catalog (extra-ca.ts). */
+  readonly extraCa?: () => Promise<Buffer | undefined>;
 }
 
 export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
   return {
-    'catalog.load': async (request) => loadCatalog(request.url !== undefined ? { url: request.url } : {}),
+    'catalog.load': async (request) => {
+      const ca = await deps.extraCa?.();
+      return loadCatalog({ ...(request.url !== undefined ? { url: request.url } : {}), ...(ca ? { ca } : {}) });
+    },
     'image.inspect': async (request) => inspectForApp(request.path),
     'drives.list': async (request) => listDriveViews(request, deps.driveSource),
     // The seed itself stays here: only the secret-free summary goes back.

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 
 /**
  * The browser shell's server (test/helpers/web-shell-host.ts) as a child process of the test, for settings Node reads
- * only at start-up (NODE_EXTRA_CA_CERTS: the engine then trusts a test server's certificate) or that must not leak into
+ * only at start-up or that must not leak into
  * the test process (MACULA_CATALOG_URL, MACULA_ASSETS_DIR, …). `close()` ends it by its own pid.
  */
 export interface WebShellProcess {

@@ -9,6 +9,7 @@ import { FleetPairings } from './fleet-pairings';
 import { FleetWatch } from './fleet-watch';
 import { FlashSessions } from './flash-sessions';
 import { defaultConfigDir } from './config-dir';
+import { readExtraCa } from './extra-ca';
 import { PortalSignIns } from './portal-sign-ins';
 import { ProfileStore } from './profile-store';
 import type { PortalHttpOptions } from '../portal/portal-http';
@@ -29,7 +30,10 @@ export interface AppEngineOptions {
   readonly fleetLeaseMs?: number;
   /** The user's settings (saved profiles); default: MACULA_CONFIG_DIR, else the user's config directory. */
   readonly configDir?: string;
-  /** How the Customise step's Portal sign-in reaches the Portal: an extra CA for a self-hosted one (tests: a throwaway CA). */
+  /**
+   * How the Customise step's Portal sign-in reaches the Portal (tests: plain http, a throwaway CA). Without a CA here,
+   * the sign-in, the catalog and downloads trust `extra-ca.pem` in the config directory when there is one.
+   */
   readonly portal?: PortalHttpOptions;
 }
 
@@ -45,14 +49,16 @@ export interface AppEngine {
 export function createAppEngine(options: AppEngineOptions): AppEngine {
   const hub: EventHub = new EventHub(driveWatchSwitch(() => hub, { intervalMs: options.drivePollMs ?? 2000, ...(options.driveSource ? { source: options.driveSource } : {}) }));
   const emit = (e: EngineEvent): void => hub.emit(e);
-  const flashes = new FlashSessions(options.launch, emit);
+  const configDir = options.configDir ?? defaultConfigDir();
+  const extraCa = (): Promise<Buffer | undefined> => readExtraCa(configDir);
+  const flashes = new FlashSessions(options.launch, emit, extraCa);
   const fleetDir = options.fleetDir ?? defaultFleetDir();
   const discovery = options.discovery ? { discovery: options.discovery } : {};
   const watch = new FleetWatch({ fleetDir, emit, ...discovery, ...(options.fleetLeaseMs !== undefined ? { leaseMs: options.fleetLeaseMs } : {}) });
   const pairings = new FleetPairings({ fleetDir, watch, emit, ...discovery });
-  const signIns = new PortalSignIns({ emit, ...(options.portal ? { http: options.portal } : {}) });
+  const signIns = new PortalSignIns({ emit, extraCa, ...(options.portal ? { http: options.portal } : {}) });
   return {
-    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, profiles: new ProfileStore(options.configDir ?? defaultConfigDir()), signIns, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
+    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, profiles: new ProfileStore(configDir), signIns, extraCa, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
     subscribe: (listener) => hub.subscribe(listener),
     close: () => {
       flashes.cancelAll();

@@ -19,6 +19,8 @@ export interface FlashSessionPlan {
   readonly seeds: readonly TargetSeed[] | undefined;
   readonly verify: boolean;
   readonly launch: WriterLaunch;
+  /** Reads the user's extra CA bundle (extra-ca.ts) for the catalog, sums and image downloads. */
+  readonly extraCa?: () => Promise<Buffer | undefined>;
 }
 
 /** Progress at most this often per target (a stream of events, not a flood), phase changes always. */
@@ -72,7 +74,8 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
   const { flashId } = plan;
   let writing = false;
   try {
-    const image = await resolveImage(plan.image, signal, ({ bytes, total, rate, etaSeconds }) =>
+    const ca = plan.image.kind === 'catalog' ? await plan.extraCa?.() : undefined;
+    const image = await resolveImage(plan.image, signal, ca, ({ bytes, total, rate, etaSeconds }) =>
       emit({ type: 'flash.stage', flashId, stage: 'downloading', bytes, rate, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) }),
     );
     emit({ type: 'flash.stage', flashId, stage: 'checking', bytes: 0, rate: 0 });

@@ -27,6 +27,8 @@ export class FlashSessions {
   constructor(
     private readonly launch: () => WriterLaunch,
     private readonly emit: (event: FlashEvent) => void,
+    /** The user's extra CA bundle for a self-hosted catalog and mirror (extra-ca.ts). */
+    private readonly extraCa?: () => Promise<Buffer | undefined>,
   ) {}
 
   /** Checks the request and expands the seeds, then starts the flash and returns its id at once. */
@@ -36,7 +38,7 @@ export class FlashSessions {
     const flashId = randomUUID();
     const controller = new AbortController();
     this.running.set(flashId, controller);
-    const plan: FlashSessionPlan = { flashId, image: request.image, targets: request.targets, seeds, verify: request.verify, launch: this.launch() };
+    const plan: FlashSessionPlan = { flashId, image: request.image, targets: request.targets, seeds, verify: request.verify, launch: this.launch(), ...(this.extraCa ? { extraCa: this.extraCa } : {}) };
     void runFlashSession(plan, controller.signal, this.emit).finally(() => this.running.delete(flashId));
     return { flashId };
   }

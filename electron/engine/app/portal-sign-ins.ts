@@ -12,6 +12,8 @@ export interface PortalSignInsOptions {
   readonly emit: (event: PortalEvent) => void;
   /** How the engine reaches Portals: an extra CA, plain http (tests only). */
   readonly http?: PortalHttpOptions;
+  /** The user's extra CA bundle (extra-ca.ts), read at each sign-in; `http.ca`, when given, wins. */
+  readonly extraCa?: () => Promise<Buffer | undefined>;
   readonly clock?: FlowClock;
 }
 
@@ -41,22 +43,25 @@ export class PortalSignIns {
       queue = queue.then(async () => report(await make())).catch(() => undefined);
     };
     enqueue(() => ({ state: 'starting' }));
-    void signInForEnrollmentToken({
-      portalUrl,
-      signal: controller.signal,
-      ...this.options.http,
-      ...(this.options.clock ? { clock: this.options.clock } : {}),
-      onCodes: (codes) =>
-        enqueue(async () => ({
-          state: 'awaiting_user',
-          userCode: codes.user_code,
-          verificationUri: codes.verification_uri,
-          verificationUriComplete: codes.verification_uri_complete,
-          expiresIn: codes.expires_in,
-          qrSvg: await qrString(codes.verification_uri_complete, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
-        })),
-      onApproved: () => enqueue(() => ({ state: 'issuing' })),
-    })
+    void this.httpOptions()
+      .then((http) =>
+        signInForEnrollmentToken({
+          portalUrl,
+          signal: controller.signal,
+          ...http,
+          ...(this.options.clock ? { clock: this.options.clock } : {}),
+          onCodes: (codes) =>
+            enqueue(async () => ({
+              state: 'awaiting_user',
+              userCode: codes.user_code,
+              verificationUri: codes.verification_uri,
+              verificationUriComplete: codes.verification_uri_complete,
+              expiresIn: codes.expires_in,
+              qrSvg: await qrString(codes.verification_uri_complete, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+            })),
+          onApproved: () => enqueue(() => ({ state: 'issuing' })),
+        }),
+      )
       .then(
         (result) => {
           const timer = setTimeout(() => this.minted.delete(signInId), CLAIM_TTL_MS);
@@ -68,6 +73,13 @@ export class PortalSignIns {
       )
       .finally(() => this.running.delete(signInId));
     return { signInId };
+  }
+
+  private async httpOptions(): Promise<PortalHttpOptions> {
+    const http = this.options.http ?? {};
+    if (http.ca !== undefined) return http;
+    const ca = await this.options.extraCa?.();
+    return ca ? { ...http, ca } : http;
   }
 
   cancel(signInId: string): boolean {

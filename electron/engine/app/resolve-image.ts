@@ -37,18 +37,25 @@ async function loadBmap(path: string | undefined, source: ImageSource): Promise<
  * The chosen image as a local file: a file as given (with its `.bmap` beside it, if any), or a catalog entry fetched
  * into the cache and verified against the release's signed SHA256SUMS first, exactly as `macula download`.
  */
-export async function resolveImage(choice: ImageChoice, signal: AbortSignal, onDownload: (p: ByteProgress) => void): Promise<ResolvedImage> {
+export async function resolveImage(
+  choice: ImageChoice,
+  signal: AbortSignal,
+  ca: Buffer | undefined,
+  onDownload: (p: ByteProgress) => void,
+): Promise<ResolvedImage> {
   let path: string;
   let bmapPath: string | undefined;
   if (choice.kind === 'file') {
     path = choice.path;
     bmapPath = await findSidecarBmap(path);
   } else {
-    const { catalog } = await loadCatalog(choice.catalogUrl !== undefined ? { url: choice.catalogUrl } : {});
+    const trust = ca ? { ca } : {};
+    const { catalog } = await loadCatalog({ ...(choice.catalogUrl !== undefined ? { url: choice.catalogUrl } : {}), ...trust });
     const acquired = await acquireImage({
       origin: { kind: 'catalog', entry: findCatalogEntry(catalog, choice.entryId) },
       keys: await loadTrustedKeys(),
       cacheDir: defaultCacheDir(),
+      ...trust,
       signal,
       onProgress: onDownload,
     });
