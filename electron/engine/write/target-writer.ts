@@ -2,6 +2,7 @@ import type { MaculaError } from '../../../shared/errors';
 import { type Chunk, paddedLength } from './aligned-chunks';
 import type { OpenedTarget } from './open-target';
 import { RETRY_DELAYS_MS, isTransient, writeError } from './write-errors';
+import { nonZeroExtents } from './zero-blocks';
 
 /** How a TargetWriter reports and paces its work. */
 export interface TargetWriterOptions {
@@ -13,6 +14,11 @@ export interface TargetWriterOptions {
   readonly onWrite?: ((offset: number, length: number) => void) | undefined;
   /** Called once, when the target first fails. */
   readonly onFailed?: (error: MaculaError) => void;
+  /**
+   * The target reads back zeros where nothing is written (measured: discard-zeros.ts), so the zero blocks of image
+   * chunks are not written. Extra chunks (the state filesystem, table sectors) are always written whole.
+   */
+  readonly skipZeroBlocks?: boolean;
   /** Waits between retries (tests pass a fast one). */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -82,12 +88,14 @@ export class TargetWriter {
   }
 
   private async writeChunk(chunk: Chunk): Promise<void> {
-    const extents = chunk.extents ?? [{ start: 0, length: chunk.length }];
+    // The image's bytes of the chunk (its mapped part with a block map), counted as written even where zero blocks are skipped.
+    const imageExtents = chunk.extents ?? [{ start: 0, length: chunk.length }];
+    const extents = !chunk.extents && !chunk.extra && this.options.skipZeroBlocks ? nonZeroExtents(chunk) : imageExtents;
     // In chunk 0 the extents go last to first, so the partition table at offset 0 is the very last write.
     for (const extent of chunk.index === 0 ? [...extents].reverse() : extents) {
       if (!(await this.writeExtent(chunk, extent.start, extent.length))) return;
     }
-    if (!chunk.extra) this.options.onWritten(extents.reduce((sum, e) => sum + e.length, 0));
+    if (!chunk.extra) this.options.onWritten(imageExtents.reduce((sum, e) => sum + e.length, 0));
   }
 
   /** Writes `length` bytes from `start` in the chunk, padded to whole sectors; false once the target has failed. */

@@ -290,6 +290,21 @@ function writeDepth(options: WriteImageOptions): number {
   return options.maxInFlight ?? (compression === 'none' || compression === 'xz' ? 4 : 2);
 }
 
+/**
+ * Whether `lane`'s target skips the image's zero blocks (discarded and measured to read back zeros: discard-zeros.ts),
+ * with the note saying what was found. Only where the read-back will check every byte of the image range: with
+ * verification, without a block map (which skips unmapped blocks itself), and with the image's size known up front.
+ */
+async function zeroSkipFor(lane: Lane, options: WriteImageOptions): Promise<boolean> {
+  const { source, bmap, hooks } = options;
+  const opened = lane.prepared?.opened;
+  if (!opened || options.skipZeros === false || options.verify === false || bmap || source.sizeHint === undefined) return false;
+  const { prepareZeroSkip } = await import('./discard-zeros');
+  const found = await prepareZeroSkip(opened, source.sizeHint, hooks?.afterDiscard && ((path) => hooks.afterDiscard?.(path)));
+  if (found) lane.notes.push(found.note);
+  return found?.skip ?? false;
+}
+
 /** Runs preflight on every target first, then unmounts and opens each that passed. */
 async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions): Promise<void> {
   const { source, preflight, hooks, bmap } = options;
@@ -302,8 +317,10 @@ async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions):
       lane.prepared = await prepareTarget(lane.path, kind);
       lane.notes.push(...lane.prepared.notes);
       if (bmap) lane.notes.push(`sparse write with a block map: ${await mappedBytes(bmap)} of ${bmap.imageSize} bytes mapped`);
+      const skipZeroBlocks = await zeroSkipFor(lane, options);
       lane.writer = new TargetWriter(lane.prepared.opened, {
         maxInFlight: writeDepth(options),
+        skipZeroBlocks,
         onWritten: (n) => lane.progress.add(n),
         onFailed: () => lane.progress.enter('failed'),
         onWrite: hooks?.onWrite && ((offset, length) => hooks.onWrite?.(lane.path, offset, length)),

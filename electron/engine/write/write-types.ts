@@ -23,6 +23,8 @@ export interface WriteHooks {
   readonly afterWrite?: (target: string) => Promise<void> | void;
   /** Called as each write to a target starts, with its offset and (sector-padded) length. */
   readonly onWrite?: (target: string, offset: number, length: number) => void;
+  /** Called after a target was discarded to skip zero blocks, before it is checked for zeros (see discard-zeros.ts). */
+  readonly afterDiscard?: (target: string) => Promise<void> | void;
 }
 
 /** What `writeImage` writes where, and how. */
@@ -42,6 +44,11 @@ export interface WriteImageOptions {
    * streams. Its ImageSize must equal the image's. The rest of each target is left as it was.
    */
   readonly bmap?: Bmap;
+  /**
+   * Skip the image's zero blocks on targets measured to read back zeros after a discard (default true; see
+   * discard-zeros.ts). Only with verification on, without a block map, and when the image size is known up front.
+   */
+  readonly skipZeros?: boolean;
   /** Writes in flight per target (default 4). */
   readonly maxInFlight?: number;
   /**
