@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type WriterLaunch, writerLaunch } from '../engine/app/writer-launch';
 
 /**
@@ -12,5 +13,8 @@ export function appWriterLaunch(): WriterLaunch {
   const here = dirname(fileURLToPath(import.meta.url));
   const bundled = join(here, 'macula.js');
   if (existsSync(bundled)) return writerLaunch({ node: [process.execPath], script: bundled });
-  return writerLaunch({ node: [process.execPath, '--import', 'tsx'], script: join(here, '..', 'cli', 'macula.ts') });
+  // tsx by its absolute URL, not `--import tsx`: pkexec starts the writer in root's home directory, where a bare
+  // specifier finds no node_modules (ERR_MODULE_NOT_FOUND, the flash failed as any non-root user; writer-pkexec.test.ts).
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return writerLaunch({ node: [process.execPath, '--import', tsx], script: join(here, '..', 'cli', 'macula.ts') });
 }

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MaculaError, isErrorCode } from '../../../shared/errors';
 import {
@@ -69,7 +70,9 @@ function speak(transport: WriterTransport, opts: RunWriterOptions): Promise<Writ
     };
     const lines = createInterface({ input: transport.output, crlfDelay: Infinity });
     const drained = new Promise<void>((done) => lines.once('close', done));
+    let spoke = false;
     lines.on('line', (line) => {
+      spoke = true;
       let event: WriterEvent;
       try {
         event = writerEventSchema.parse(JSON.parse(line));
@@ -86,12 +89,20 @@ function speak(transport: WriterTransport, opts: RunWriterOptions): Promise<Writ
     // tool's exit is seen.
     void transport.exited.then(async (exit) => {
       if (exit.error === undefined) await drained;
-      settle(() => reject(endedWithoutResult(exit)));
+      settle(() => reject(endedWithoutResult(exit, opts.command[0], spoke)));
     });
   });
 }
 
-function endedWithoutResult(exit: CommandExit): MaculaError {
+function endedWithoutResult(exit: CommandExit, tool: string, spoke: boolean): MaculaError {
   if (exit.error !== undefined) return new MaculaError('ERR_WRITE_FAILED', `cannot start the writer: ${exit.error}`);
-  return new MaculaError('ERR_WRITE_FAILED', `the writer exited (${exit.code}) without a result`);
+  const said = exit.stderr ? `: ${exit.stderr}` : '';
+  // pkexec exits 126 when the authentication dialog was dismissed and 127 when polkit said no (or no agent could ask,
+  // or it could not run the program), in both cases before the writer ran: nothing was written. Without this the
+  // user saw only "the writer exited (127) without a result". A writer that printed a line did run, whatever its code.
+  if (!spoke && basename(tool) === 'pkexec' && (exit.code === 126 || exit.code === 127)) {
+    const what = exit.code === 126 ? 'cancelled' : 'refused or could not be obtained';
+    return new MaculaError('ERR_TARGET_ACCESS_DENIED', `authorization was ${what}, the writer did not start (pkexec exited ${exit.code}${said})`);
+  }
+  return new MaculaError('ERR_WRITE_FAILED', `the writer exited (${exit.code}) without a result${said}`);
 }

@@ -10,6 +10,8 @@ import type { PendingRelay, RelayConnection } from './relay-types';
 export interface CommandExit {
   readonly code: number | null;
   readonly error?: string;
+  /** What the command printed on stderr (stdio transport; start and end of a long one): why pkexec or sudo refused, if they did. */
+  readonly stderr?: string;
 }
 
 /**
@@ -51,13 +53,22 @@ function exitOf(child: ChildProcess): Promise<CommandExit> {
 /** The writer's stdio is the child's own: pkexec and sudo hand it through. */
 export function stdioTransport(command: readonly [string, ...string[]]): WriterTransport {
   const [cmd, ...args] = command;
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   // A writer that died makes its stdin fail with EPIPE; `exited` reports the death, so the write error adds nothing.
   child.stdin.on('error', () => undefined);
+  // Passed on to our stderr as before, and its end kept: when pkexec refuses ("Not authorized") it says so only
+  // there, and the error the user sees must say it too (writer-client.ts).
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    process.stderr.write(chunk);
+    stderr += chunk;
+    // Its start (a crash's "Error: …" line) and its end (pkexec's reason), not all of a long stack trace.
+    if (stderr.length > 1000) stderr = `${stderr.slice(0, 400)}\n…\n${stderr.slice(-400)}`;
+  });
   return {
     input: child.stdin,
     output: child.stdout,
-    exited: exitOf(child),
+    exited: exitOf(child).then((exit) => ({ ...exit, stderr: stderr.trim() })),
     end: () => void child.stdin.end(),
     kill: () => void child.kill(),
   };
