@@ -88,5 +88,5 @@ fi
 e2fsck -fn "$img" >/dev/null 2>&1 || { e2fsck -fn "$img" >&2; exit 1; }
 
 mkdir -p "$(dirname "$out")"
-zstd -q -19 -f -o "$out" "$img"
+zstd -q -19 --zstd=wlog=17 -f -o "$out" "$img"
 echo "$out: $(stat -c %s "$out") bytes ($SIZE ext4, label $LABEL)"
