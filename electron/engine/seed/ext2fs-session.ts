@@ -1,4 +1,5 @@
 import type { Ext2Disk, Ext2Fs } from 'ext2fs';
+import type { SparseBlocks } from './sparse-bytes';
 
 /**
  * Disks for libext2fs (the `ext2fs` package) and one way in: `withExt2fs`. ext2fs is a single WebAssembly instance
@@ -6,18 +7,16 @@ import type { Ext2Disk, Ext2Fs } from 'ext2fs';
  * rather than trusted to interleave (a multi-target flash seeds several filesystems at once).
  */
 
-/** The filesystem is this buffer: libext2fs reads and writes it in place. */
-export class BufferDisk implements Ext2Disk {
-  constructor(private readonly bytes: Buffer) {}
+/** The filesystem is these blocks (mostly absent: zeros): libext2fs reads and writes them in place. */
+export class SparseDisk implements Ext2Disk {
+  constructor(private readonly blocks: SparseBlocks) {}
 
   async read(buffer: Buffer, bufferOffset: number, length: number, fileOffset: number): Promise<void> {
-    checkRange(this.bytes.length, fileOffset, length);
-    this.bytes.copy(buffer, bufferOffset, fileOffset, fileOffset + length);
+    this.blocks.read(buffer, bufferOffset, length, fileOffset);
   }
 
   async write(buffer: Buffer, bufferOffset: number, length: number, fileOffset: number): Promise<void> {
-    checkRange(this.bytes.length, fileOffset, length);
-    buffer.copy(this.bytes, fileOffset, bufferOffset, bufferOffset + length);
+    this.blocks.write(buffer, bufferOffset, length, fileOffset);
   }
 
   async discard(): Promise<void> {}
@@ -51,12 +50,6 @@ export class OverlayDisk implements Ext2Disk {
 
   async discard(): Promise<void> {}
   async flush(): Promise<void> {}
-}
-
-function checkRange(size: number, position: number, length: number): void {
-  if (position < 0 || position + length > size) {
-    throw new RangeError(`block ${position}+${length} outside the ${size}-byte filesystem`);
-  }
 }
 
 let tail: Promise<unknown> = Promise.resolve();

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Ext2Promises } from 'ext2fs';
-import { decompress } from 'zstd-napi';
 import { MaculaError } from '../../../shared/errors';
 import { assetPath } from '../assets';
+import { ZstdDecoder } from '../source/zstd-decoder';
 import { isUuid, readSuperblock, setSuperblockUuid } from './ext4-superblock';
-import { BufferDisk, describeExt2fsError, ext2fsCode, withExt2fs } from './ext2fs-session';
+import { describeExt2fsError, ext2fsCode, SparseDisk, withExt2fs } from './ext2fs-session';
+import { denseBytes, SparseBlocks, type SparseBytes } from './sparse-bytes';
 
 /**
  * The MACULAOS_STATE filesystem of a seeded target, made without mounting anything or running any program, so it
@@ -45,10 +45,12 @@ export interface StateFilesystemOptions {
 }
 
 /**
- * The whole state filesystem (16 MiB, mostly zeros; the node grows it to its partition on first boot), ready to be written at the start of the new partition.
- * Inode and superblock times are the current clock: libext2fs reads it and offers no way to set them.
+ * The whole state filesystem (16 MiB, mostly zeros; the node grows it to its partition on first boot), ready to be
+ * written at the start of the new partition, as its non-zero blocks (about 60 KiB): it is never made dense, neither
+ * the template nor the result. Inode and superblock times are the current clock: libext2fs reads it and offers no way
+ * to set them.
  */
-export async function buildStateFilesystem(options: StateFilesystemOptions): Promise<Buffer> {
+export async function buildSparseStateFilesystem(options: StateFilesystemOptions): Promise<SparseBytes> {
   const uuid = options.uuid ?? randomUUID();
   if (!isUuid(uuid)) {
     throw new MaculaError('ERR_USAGE', `filesystem UUID ${JSON.stringify(uuid)} is not a UUID`, { field: 'uuid' });
@@ -61,10 +63,13 @@ export async function buildStateFilesystem(options: StateFilesystemOptions): Pro
       path: STATE_CONFIG_PATH,
     });
   }
-  const fs = await loadStateTemplate();
-  setSuperblockUuid(fs, uuid);
+  const fs = await loadSparseTemplate();
+  const head = Buffer.alloc(HEAD_BYTES);
+  fs.read(head, 0, HEAD_BYTES, 0);
+  setSuperblockUuid(head, uuid);
+  fs.write(head, 0, HEAD_BYTES, 0);
   try {
-    await withExt2fs(new BufferDisk(fs), 0, async ({ promises }) => {
+    await withExt2fs(new SparseDisk(fs), 0, async ({ promises }) => {
       await createFile(promises, STATE_CONFIG_PATH, config, CONFIG_MODE);
       await createFile(promises, STATE_GROWPART_PATH, Buffer.alloc(0), MARKER_MODE);
     });
@@ -81,20 +86,51 @@ export async function buildStateFilesystem(options: StateFilesystemOptions): Pro
       path: STATE_CONFIG_PATH,
     }, { cause: err });
   }
-  return fs;
+  return fs.toSparse();
 }
 
-/** The template, decompressed, checked to be what build.sh makes (ext4, our label, metadata_csum_seed). */
-export async function loadStateTemplate(): Promise<Buffer> {
+/** buildSparseStateFilesystem's filesystem as one dense buffer (16 MiB): for tests and for writing it to a file. */
+export async function buildStateFilesystem(options: StateFilesystemOptions): Promise<Buffer> {
+  return denseBytes(await buildSparseStateFilesystem(options));
+}
+
+/** The filesystem's first bytes: the superblock (at 1024) and whatever shares its block. */
+const HEAD_BYTES = 4096;
+
+/**
+ * The template, decompressed a piece at a time into its non-zero blocks, checked to be what build.sh makes (ext4, our
+ * label, metadata_csum_seed).
+ */
+async function loadSparseTemplate(): Promise<SparseBlocks> {
   const path = assetPath(STATE_TEMPLATE_ASSET);
-  const fs = decompress(await readFile(path));
-  const sb = readSuperblock(fs);
+  // Decoded a piece at a time: whole it would be 16 MiB (zstd-napi's DecompressStream also decodes it all at once).
+  const fs = await SparseBlocks.fromChunks(decodedPieces(new ZstdDecoder(path)));
+  const head = Buffer.alloc(Math.min(HEAD_BYTES, fs.length));
+  fs.read(head, 0, head.length, 0);
+  const sb = readSuperblock(head);
   if (!sb.isExt || sb.label !== STATE_LABEL || !sb.checksumSeeded || !sb.metadataCsum) {
     throw new MaculaError('ERR_FORMAT_UNKNOWN', `${path} is not a ${STATE_LABEL} ext4 template with metadata_csum_seed`, {
       path,
     });
   }
   return fs;
+}
+
+/** What `reader` decodes, TEMPLATE_PIECE bytes at a time into one buffer (each piece is used before the next). */
+async function* decodedPieces(reader: ZstdDecoder): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(TEMPLATE_PIECE);
+  try {
+    for (let n = await reader.read(buffer); n > 0; n = await reader.read(buffer)) yield buffer.subarray(0, n);
+  } finally {
+    await reader.close();
+  }
+}
+
+const TEMPLATE_PIECE = 64 * 1024;
+
+/** The template, decompressed whole (16 MiB) and checked: for tests. */
+export async function loadStateTemplate(): Promise<Buffer> {
+  return denseBytes((await loadSparseTemplate()).toSparse());
 }
 
 /**

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { MaculaError } from '../../../shared/errors';
 import { type BytePatch, type StatePartitionPlan, planStatePartition } from './partition-plan';
-import { type SparseBytes, toSparse } from './sparse-bytes';
-import { buildStateFilesystem } from './state-filesystem';
+import type { SparseBytes } from './sparse-bytes';
+import { buildSparseStateFilesystem } from './state-filesystem';
 
 /**
  * Everything one target of a seeded flash gets beyond the image: the MACULAOS_STATE partition (planned from the
- * image's head once its size is known) and its filesystem holding that target's seed. The writer writes the filesystem
+ * image's head once its size is known) and its filesystem holding that target's seed (built before). The writer writes the filesystem
  * and the table sectors past the image first, and the image's first chunk, patched, last.
  */
 export interface TargetState {
@@ -25,9 +25,27 @@ export interface TargetState {
   readonly tailPatches: readonly BytePatch[];
 }
 
+/** A target's state filesystem, built before its partition is planned: it depends on the seed alone. */
+export interface TargetFilesystem {
+  /** The new filesystem's UUID (each target its own). */
+  readonly uuid: string;
+  /** Its non-zero blocks (see sparse-bytes.ts). */
+  readonly filesystem: SparseBytes;
+}
+
+/**
+ * Builds one target's filesystem holding `configYaml` (its seed, as written to macula/system/config.yaml) with a fresh
+ * UUID. A writer builds it before the image streams, while its chunk buffers are not yet allocated: libext2fs's
+ * WebAssembly heap is then used at the flash's lowest memory, not on top of its highest.
+ */
+export async function buildTargetFilesystem(configYaml: string): Promise<TargetFilesystem> {
+  const uuid = randomUUID();
+  return { uuid, filesystem: await buildSparseStateFilesystem({ configYaml, uuid }) };
+}
+
 export interface TargetStateInput {
-  /** The seed for this target, as written to macula/system/config.yaml. */
-  readonly configYaml: string;
+  /** This target's filesystem (buildTargetFilesystem). */
+  readonly filesystem: TargetFilesystem;
   /** The image's first chunk as read (every table patch of the image must fall inside it). */
   readonly head: Buffer;
   readonly imageSize: number;
@@ -37,11 +55,11 @@ export interface TargetStateInput {
 }
 
 /**
- * Plans the partition and builds the filesystem for one target. Throws ERR_NO_ROOM_FOR_STATE and the planner's other
- * refusals (the image can still be written as it is), or ERR_PARTITION_TABLE_INVALID for a table whose sectors lie
- * past the image's first chunk (not met in practice: GPT entry arrays start at LBA 2).
+ * Plans the partition for one target's filesystem. Throws ERR_NO_ROOM_FOR_STATE and the planner's other refusals (the
+ * image can still be written as it is), or ERR_PARTITION_TABLE_INVALID for a table whose sectors lie past the image's
+ * first chunk (not met in practice: GPT entry arrays start at LBA 2).
  */
-export async function prepareTargetState(input: TargetStateInput): Promise<TargetState> {
+export function planTargetState(input: TargetStateInput): TargetState {
   const { head, imageSize } = input;
   const plan = planStatePartition({ head, imageSize, targetSize: input.targetSize, sectorSize: input.sectorSize });
   const headPatches: BytePatch[] = [];
@@ -59,7 +77,6 @@ export async function prepareTargetState(input: TargetStateInput): Promise<Targe
     }
   }
   const originals = headPatches.map((p) => ({ offset: p.offset, bytes: Buffer.from(head.subarray(p.offset, p.offset + p.bytes.length)) }));
-  const uuid = randomUUID();
-  const filesystem = toSparse(await buildStateFilesystem({ configYaml: input.configYaml, uuid }));
+  const { uuid, filesystem } = input.filesystem;
   return { plan, targetSize: input.targetSize, uuid, filesystem, headPatches, originals, tailPatches };
 }

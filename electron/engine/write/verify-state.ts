@@ -1,6 +1,6 @@
 import { MaculaError } from '../../../shared/errors';
 import type { BytePatch } from '../seed/partition-plan';
-import { sparseWindow } from '../seed/sparse-bytes';
+import { sparseMismatch } from '../seed/sparse-bytes';
 import type { TargetState } from '../seed/target-state';
 import { CHUNK, type ChunkPool } from './aligned-chunks';
 import { type OpenedTarget, type TargetKind, openForRead } from './open-target';
@@ -20,13 +20,15 @@ function mismatch(target: OpenedTarget, offset: number, what: string): MaculaErr
   return new MaculaError('ERR_VERIFY_MISMATCH', message, { path: target.path, offset });
 }
 
-/** Reads `expected.length` bytes at `offset` (in pieces of at most CHUNK, each aligned) and compares them. */
-async function compareAt(target: OpenedTarget, buffer: Buffer, offset: number, expected: (from: number, length: number) => Buffer, what: string, length: number): Promise<void> {
+/**
+ * Reads `length` bytes at `offset` (in pieces of at most CHUNK, each aligned) and compares each piece: `differs` gives
+ * the offset in the piece of its first wrong byte, if any.
+ */
+async function compareAt(target: OpenedTarget, buffer: Buffer, offset: number, length: number, what: string, differs: (from: number, actual: Buffer) => number | undefined): Promise<void> {
   for (let at = 0; at < length; at += CHUNK) {
     const n = Math.min(CHUNK, length - at);
     const actual = await readSpan(target, buffer, offset + at, n);
-    const want = expected(at, n);
-    const diff = actual.length < n ? actual.length : firstUnequal(actual, want);
+    const diff = actual.length < n ? actual.length : differs(at, actual);
     if (diff !== undefined) throw mismatch(target, offset + at + diff, what);
   }
 }
@@ -39,13 +41,13 @@ async function compareAt(target: OpenedTarget, buffer: Buffer, offset: number, e
 export async function verifyState(path: string, kind: TargetKind, state: TargetState, pool: ChunkPool): Promise<void> {
   const target = await openForRead(path, kind);
   const buffer = await pool.acquire();
-  const expected = Buffer.allocUnsafe(CHUNK);
   try {
     const { filesystem, plan } = state;
-    await compareAt(target, buffer, plan.offset, (from, n) => (sparseWindow(filesystem, from, n, expected), expected.subarray(0, n)), 'the MACULAOS_STATE filesystem', filesystem.length);
+    // Compared with the filesystem's runs and zeros as they are: no dense copy of what is expected.
+    await compareAt(target, buffer, plan.offset, filesystem.length, 'the MACULAOS_STATE filesystem', (from, actual) => sparseMismatch(filesystem, from, actual));
     const sectors: readonly BytePatch[] = [...state.headPatches, ...tailWrites(state, target.sectorSize)];
     for (const patch of sectors) {
-      await compareAt(target, buffer, patch.offset, (from, n) => patch.bytes.subarray(from, from + n), 'the partition table', patch.bytes.length);
+      await compareAt(target, buffer, patch.offset, patch.bytes.length, 'the partition table', (from, actual) => firstUnequal(actual, patch.bytes.subarray(from, from + actual.length)));
     }
   } finally {
     pool.release(buffer);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Bmap } from '../../../shared/bmap';
 import { MaculaError } from '../../../shared/errors';
 import { BatchHasher } from '../io/batch-hasher';
-import type { TargetState } from '../seed/target-state';
+import type { TargetFilesystem, TargetState } from '../seed/target-state';
 import { type Chunk, ChunkPool, alignedChunks, fileChunks, readerChunks } from './aligned-chunks';
 import { type PreparedTarget, asMaculaError, checkTarget, prepareTarget } from './prepare-target';
 import { TargetProgress } from './target-progress';
@@ -32,6 +32,8 @@ interface Lane {
   readonly stateConfig: string | undefined;
   prepared?: PreparedTarget;
   writer?: TargetWriter;
+  /** Built before the image streams: the state filesystem holding the seed. */
+  stateFs?: TargetFilesystem;
   /** Planned once the image is read: the state partition, its filesystem, the table edits. */
   state?: TargetState;
   /** Why the target could not be seeded; the image is still written and verified, then the target reports this. */
@@ -157,20 +159,39 @@ async function diskSize(lane: Lane): Promise<number> {
 }
 
 /**
- * Plans each seeded live target's state partition and builds its filesystem, one after another (libext2fs is one
- * instance). Never throws: a target that cannot be seeded keeps the reason and is written with the image alone.
+ * Builds each seeded target's state filesystem, one after another (libext2fs is one instance), before the image
+ * streams: it depends on the seed alone, and libext2fs's memory (its WebAssembly heap) is then taken while the chunk
+ * pool is still empty instead of on top of it. Never throws: a target whose filesystem cannot be built (a seed too
+ * big for it) keeps the reason and is written with the image alone.
+ */
+async function buildStates(lanes: readonly Lane[]): Promise<void> {
+  if (!lanes.some((l) => l.stateConfig !== undefined && l.writer)) return;
+  const { buildTargetFilesystem } = await import('../seed/target-state');
+  for (const lane of lanes) {
+    if (lane.stateConfig === undefined || !lane.writer?.alive) continue;
+    try {
+      lane.stateFs = await buildTargetFilesystem(lane.stateConfig);
+    } catch (err) {
+      lane.stateFailure = asMaculaError(lane.path, err);
+    }
+  }
+}
+
+/**
+ * Plans each seeded live target's state partition (its filesystem is built already). Never throws: a target that
+ * cannot be seeded keeps the reason and is written with the image alone.
  */
 async function planStates(lanes: readonly Lane[], streamed: Streamed): Promise<void> {
   const first = streamed.first;
-  if (!lanes.some((l) => l.stateConfig !== undefined)) return;
-  const { prepareTargetState } = await import('../seed/target-state');
+  if (!lanes.some((l) => l.stateFs !== undefined)) return;
+  const { planTargetState } = await import('../seed/target-state');
   for (const lane of lanes) {
     const opened = lane.prepared?.opened;
-    if (lane.stateConfig === undefined || !opened || !lane.writer?.alive) continue;
+    if (lane.stateFs === undefined || !opened || !lane.writer?.alive) continue;
     try {
       if (!first) throw new MaculaError('ERR_NO_ROOM_FOR_STATE', 'the image is empty: there is no partition table to add MACULAOS_STATE to');
-      lane.state = await prepareTargetState({
-        configYaml: lane.stateConfig,
+      lane.state = planTargetState({
+        filesystem: lane.stateFs,
         head: first.buffer.subarray(0, first.length),
         imageSize: streamed.size,
         targetSize: await diskSize(lane),
@@ -360,6 +381,7 @@ export async function writeImage(options: WriteImageOptions): Promise<WriteImage
   }));
   try {
     await prepareLanes(lanes, options);
+    await buildStates(lanes);
     // chunk 0 aside + maxInFlight being written + one being filled (+ slack for several targets at different points);
     // the read-back reuses these buffers.
     const pool = new ChunkPool(writeDepth(options) + 2 + (lanes.length > 1 ? 2 : 0));
