@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,7 +40,8 @@ type ContenderId =
   | 'etcher-raw'
   | 'etcher-xz'
   | 'ours-mbr'
-  | 'ours-mbr-seeded';
+  | 'ours-mbr-seeded'
+  | 'ours-raw-discard';
 
 interface Contender {
   readonly id: ContenderId;
@@ -63,7 +65,7 @@ const REGIMES: readonly Regime[] = [
     key: 'cpu',
     title: 'CPU-bound (unthrottled loop device)',
     runs: 3,
-    contenders: ['dd', 'dd-write', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-raw-noverify', 'ours-xz', 'ours-zst', 'etcher-raw', 'etcher-xz', 'ours-mbr', 'ours-mbr-seeded'],
+    contenders: ['dd', 'dd-write', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-raw-noverify', 'ours-raw-discard', 'ours-xz', 'ours-zst', 'etcher-raw', 'etcher-xz', 'ours-mbr', 'ours-mbr-seeded'],
   },
   {
     key: 'usb3',
@@ -71,7 +73,7 @@ const REGIMES: readonly Regime[] = [
     writeBps: 200 * MB,
     readBps: 400 * MB,
     runs: 3,
-    contenders: ['dd', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-xz', 'ours-zst', 'ours-mbr', 'ours-mbr-seeded'],
+    contenders: ['dd', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-raw-discard', 'ours-xz', 'ours-zst', 'ours-mbr', 'ours-mbr-seeded'],
   },
   {
     key: 'usb2',
@@ -79,7 +81,7 @@ const REGIMES: readonly Regime[] = [
     writeBps: 50 * MB,
     readBps: 100 * MB,
     runs: 2,
-    contenders: ['dd', 'xz-dd', 'ours-raw', 'ours-xz', 'ours-mbr', 'ours-mbr-seeded'],
+    contenders: ['dd', 'xz-dd', 'ours-raw', 'ours-raw-discard', 'ours-xz', 'ours-mbr', 'ours-mbr-seeded'],
   },
 ];
 
@@ -115,6 +117,12 @@ function seedFixtures(fx: ImageFixtures): SeedFixtures {
   return { image, seed };
 }
 
+/** Writes the loop's backing file whole again (zeros, O_DIRECT, untimed), as attachLoop did. */
+function refillBacking(loop: LoopTarget): void {
+  const blocks = Math.ceil(statSync(loop.backing).size / (4 << 20));
+  execFileSync('dd', ['if=/dev/zero', `of=${loop.backing}`, 'bs=4M', `count=${blocks}`, 'oflag=direct', 'conv=notrunc,fsync', 'status=none']);
+}
+
 function contenders(fx: ImageFixtures, sx: SeedFixtures, loop: LoopTarget, etcher: EtcherSdk): Map<ContenderId, Contender> {
   const dev = q(loop.device);
   const blocks = Math.ceil((fx.mib << 20) / (4 << 20));
@@ -133,14 +141,34 @@ function contenders(fx: ImageFixtures, sx: SeedFixtures, loop: LoopTarget, etche
     { id: 'dd-write', label: 'dd raw, write only', ours: false, run: (o) => measureCommand(`dd if=${q(fx.image)} of=${dev} bs=4M oflag=direct conv=fsync status=none`, o) },
     { id: 'xz-dd', label: 'xz -T2 -dc | dd + read-back', ours: false, run: (o) => measureCommand(`xz -T2 -dc ${q(fx.xz)} | ${intoLoop} && ${readBack}`, o) },
     { id: 'zstd-dd', label: 'zstd -dc | dd + read-back', ours: false, run: (o) => measureCommand(`zstd -q -dc ${q(fx.zst)} | ${intoLoop} && ${readBack}`, o) },
-    { id: 'ours-raw', label: 'macula raw, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.image, loop.device) },
+    // --write-zeros: every byte written, as dd does and as on a stick without discard; ours-raw-discard below skips zeros.
+    { id: 'ours-raw', label: 'macula raw, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.image, loop.device, '--write-zeros') },
     { id: 'ours-raw-noverify', label: 'macula raw, write only', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.image, loop.device, '--no-verify') },
-    { id: 'ours-xz', label: 'macula .xz, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.xz, loop.device) },
-    { id: 'ours-zst', label: 'macula .zst, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.zst, loop.device) },
+    {
+      id: 'ours-raw-discard',
+      label: 'macula raw, discard + skip zeros',
+      ours: true,
+      // The discard punches the image's range out of the backing file; it is written again (untimed) so that no
+      // other run pays for re-allocating those blocks, nor reads holes back for free.
+      run: async (o) => {
+        try {
+          return await measureEngineWith(o, 'flash', fx.image, loop.device);
+        } finally {
+          refillBacking(loop);
+        }
+      },
+    },
+    { id: 'ours-xz', label: 'macula .xz, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.xz, loop.device, '--write-zeros') },
+    { id: 'ours-zst', label: 'macula .zst, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.zst, loop.device, '--write-zeros') },
     { id: 'etcher-raw', label: 'etcher-sdk raw, write + verify', ours: false, run: etcherRun(fx.image) },
     { id: 'etcher-xz', label: 'etcher-sdk .xz, write + verify', ours: false, run: etcherRun(fx.xz) },
-    { id: 'ours-mbr', label: 'macula raw+MBR, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', sx.image, loop.device) },
-    { id: 'ours-mbr-seeded', label: 'macula raw+MBR seeded, + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', sx.image, loop.device, '--seed', sx.seed) },
+    { id: 'ours-mbr', label: 'macula raw+MBR, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', sx.image, loop.device, '--write-zeros') },
+    {
+      id: 'ours-mbr-seeded',
+      label: 'macula raw+MBR seeded, + verify',
+      ours: true,
+      run: (o) => measureEngineWith(o, 'flash', sx.image, loop.device, '--write-zeros', '--seed', sx.seed),
+    },
   ];
   return new Map(list.map((c) => [c.id, c]));
 }
@@ -205,6 +233,7 @@ function printRatios(regime: Regime, results: Map<ContenderId, Result>): void {
   lines.push(ratioLine('macula raw / dd (both + read-back)', results, 'ours-raw', 'dd', regime.key === 'usb2' ? 1.03 : regime.key === 'usb3' ? 1.05 : undefined));
   if (has('dd-write') && has('ours-raw-noverify')) lines.push(ratioLine('macula raw write only / dd write only', results, 'ours-raw-noverify', 'dd-write'));
   lines.push(ratioLine('macula .xz / xz -T2 -dc | dd (+ read-back)', results, 'ours-xz', 'xz-dd', regime.key === 'usb3' ? 1.05 : undefined));
+  if (has('ours-raw-discard')) lines.push(ratioLine('macula raw, discard + skip zeros / dd (+ read-back)', results, 'ours-raw-discard', 'dd'));
   if (has('zstd-dd')) lines.push(ratioLine('macula .zst / zstd -dc | dd (+ read-back)', results, 'ours-zst', 'zstd-dd'));
   if (has('etcher-raw')) lines.push(ratioLine('macula raw / etcher-sdk raw (write + verify)', results, 'ours-raw', 'etcher-raw', regime.key === 'cpu' ? 0.7 : undefined));
   if (has('etcher-xz')) lines.push(ratioLine('macula .xz / etcher-sdk .xz (write + verify)', results, 'ours-xz', 'etcher-xz'));

@@ -22,6 +22,8 @@ export const writerRequestSchema = z.discriminatedUnion('kind', [
     image: path,
     targets: z.array(path).min(1).max(32),
     verify: z.boolean(),
+    /** Write every block even where a discarded target reads back zeros (default: such targets skip zero blocks). */
+    writeZeros: z.boolean().optional(),
     /** A .bmap file: write (and read back) only the blocks it maps; the writer parses and checks it itself. */
     bmap: path.optional(),
     /**

@@ -1,12 +1,14 @@
 import { randomFillSync } from 'node:crypto';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openImage } from '../electron/engine/source/open-image';
 import { sampleOffsets } from '../electron/engine/write/discard-zeros';
 import { writeImage } from '../electron/engine/write/write-targets';
+import { runWriter } from '../electron/engine/writer-process/writer-client';
 import type { WriteImageOptions } from '../electron/engine/write/write-types';
+import { macula } from './helpers/cli';
 import { Loops, sh } from './helpers/loops';
 
 const MiB = 1 << 20;
@@ -128,5 +130,29 @@ describe.skipIf(!root)('zero blocks skipped where a discarded target reads back 
     const { target } = await flash({ hooks: { afterWrite } });
     expect(target.ok).toBe(false);
     expect(target).toMatchObject({ error: { code: 'ERR_VERIFY_MISMATCH', offset: bad } });
+  });
+
+  it('macula flash skips them by default and writes them with --write-zeros', async () => {
+    for (const [flags, skipped] of [
+      [[], true],
+      [['--write-zeros'], false],
+    ] as const) {
+      const device = await loops.create(join(dir, `cli-${Math.random().toString(36).slice(2)}.img`), 32 * MiB);
+      const run = await macula(['flash', image, '--to', device, '--yes', '--json', ...flags]);
+      expect(run.code, run.stderr).toBe(0);
+      const target = run.events.find((e) => e['event'] === 'target') as { notes: string[] } | undefined;
+      expect(target?.notes.some((n) => n.includes("the image's zero blocks are skipped"))).toBe(skipped);
+      expect(await sameAs(image, device, size)).toBe(true);
+    }
+  });
+
+  it('the writer process (macula write --ipc) takes writeZeros over its protocol', async () => {
+    const writerCommand = [process.execPath, '--import', 'tsx', resolve('electron/cli/macula.ts'), 'write', '--ipc'] as const;
+    for (const writeZeros of [false, true]) {
+      const device = await loops.create(join(dir, `ipc-${Math.random().toString(36).slice(2)}.img`), 32 * MiB);
+      const result = await runWriter({ command: writerCommand, image, targets: [device], verify: true, writeZeros });
+      expect(result.targets[0]).toMatchObject({ ok: true, verified: true });
+      expect(result.targets[0]?.notes.some((n) => n.includes("the image's zero blocks are skipped"))).toBe(!writeZeros);
+    }
   });
 });

@@ -52,7 +52,7 @@ async function chooseBmap({ args, out }: CommandContext, image: string, source: 
 
 /** `macula flash`: write an image to one or more drives at once, then read each back to verify it. */
 export const flashCommand: Command = {
-  usage: `macula flash IMAGE|ENTRY|URL --to DEV [--to DEV …] ${FLASH_SEED_USAGE} [--bmap FILE | --no-bmap] [--no-verify] [--no-eject] [--yes] [--json] ${ACQUIRE_USAGE}`,
+  usage: `macula flash IMAGE|ENTRY|URL --to DEV [--to DEV …] ${FLASH_SEED_USAGE} [--bmap FILE | --no-bmap] [--no-verify] [--write-zeros] [--no-eject] [--yes] [--json] ${ACQUIRE_USAGE}`,
   summary: 'write an image (compressed or not) to drives, seeded if asked, checked first, read back and compared after',
   options: {
     ...ACQUIRE_OPTIONS,
@@ -61,6 +61,7 @@ export const flashCommand: Command = {
     bmap: { type: 'string' },
     'no-bmap': { type: 'boolean' },
     'no-verify': { type: 'boolean' },
+    'write-zeros': { type: 'boolean' },
     'no-eject': { type: 'boolean' },
     yes: { type: 'boolean' },
   },
@@ -108,6 +109,7 @@ export const flashCommand: Command = {
       source,
       targets,
       verify,
+      writeZeros: args.flag('write-zeros'),
       bmap: sparse,
       stateConfigs,
       signal,

@@ -41,6 +41,8 @@ export interface FlashWriteOptions {
   readonly source: ImageSource;
   readonly targets: readonly string[];
   readonly verify: boolean;
+  /** Write every block, zero blocks included, even on a target that reads back zeros after a discard. */
+  readonly writeZeros?: boolean;
   /** The block map in use, parsed (in-process) and its file (the writer process reads it itself). */
   readonly bmap?: { readonly path: string; readonly bmap: Bmap } | undefined;
   /** Seed YAML per target, in target order (secrets: passed only in memory or over the writer's stdin). */
@@ -58,6 +60,7 @@ export async function runFlashWrite(o: FlashWriteOptions): Promise<WriterResult>
       image: o.image,
       targets: o.targets,
       verify: o.verify,
+      writeZeros: o.writeZeros,
       onProgress: o.onProgress,
       bmap: o.bmap?.path,
       seeds: o.stateConfigs,
@@ -68,6 +71,7 @@ export async function runFlashWrite(o: FlashWriteOptions): Promise<WriterResult>
     source: o.source,
     targets: o.targets,
     verify: o.verify,
+    skipZeros: o.writeZeros !== true,
     onProgress: o.onProgress,
     bmap: o.bmap?.bmap,
     ...(o.signal ? { signal: o.signal } : {}),

@@ -63,6 +63,7 @@ export async function serveWriter(input: Readable, output: Writable): Promise<Ma
       source,
       targets: request.targets,
       verify: request.verify,
+      skipZeros: request.writeZeros !== true,
       bmap,
       ...(stateConfigs ? { stateConfigs } : {}),
       signal: controller.signal,

@@ -22,6 +22,8 @@ export interface RunWriterOptions {
   readonly image: string;
   readonly targets: readonly string[];
   readonly verify: boolean;
+  /** Write every block, zero blocks included, even on a target that reads back zeros after a discard. */
+  readonly writeZeros?: boolean | undefined;
   /** A .bmap file for a sparse write. */
   readonly bmap?: string | undefined;
   /** Seeding: the cloud-config text for each target, in `targets` order (secrets: they travel only over stdin). */
@@ -46,6 +48,7 @@ export async function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
       image: opts.image,
       targets: [...opts.targets],
       verify: opts.verify,
+      ...(opts.writeZeros ? { writeZeros: true } : {}),
       ...(opts.bmap !== undefined ? { bmap: opts.bmap } : {}),
       ...(opts.seeds !== undefined ? { seeds: [...opts.seeds] } : {}),
     })}\n`,
