@@ -13,8 +13,11 @@ const MiB = 1 << 20;
 /** 50 MiB and 1000 bytes: the last chunk is short and not a whole sector, so padding and truncation both matter. */
 const MBR_SIZE = 50 * MiB + 1000;
 const GPT_SIZE = 40 * MiB;
-/** The note of a target that skips zero blocks (none in these random images, but the discard is made and measured). */
-const ZEROS_SKIPPED = expect.stringMatching(/^discarded \d+ bytes in [\d.]+ s and read back zeros at \d+ places/);
+/**
+ * The note of a loop target about zero blocks (none in these random images, but the discard is made and measured;
+ * zero-skip.test.ts checks what follows from it). Any outcome will do here: these tests are about other things.
+ */
+const ZEROS_SKIPPED = expect.stringMatching(/^discard|zero blocks are written$/);
 
 /** The partition lines of `sfdisk -d`, without the device names (the image file vs /dev/loopN). */
 async function partitionsOf(path: string): Promise<string[]> {

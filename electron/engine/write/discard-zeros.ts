@@ -58,6 +58,28 @@ async function firstNonZero(path: string, length: number): Promise<number | unde
   }
 }
 
+/** Tries after an EBUSY: the kernel drops the device's cached pages with the discard, and fails while one is in use. */
+const BUSY_RETRIES_MS = [100, 300, 1000];
+
+/**
+ * Discards bytes [0, span) of the device; undefined when done, else why not. -f: the writer already holds the device
+ * open with O_EXCL, which blkdiscard would otherwise ask for itself. EBUSY is retried: right after an unmount, udev's
+ * probe of the device may hold a page of it for a moment.
+ */
+async function discard(path: string, span: number): Promise<string | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await run('blkdiscard', ['-f', '-o', '0', '-l', String(span), path]);
+      return undefined;
+    } catch (err) {
+      const why = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+      const delay = BUSY_RETRIES_MS[attempt];
+      if (!/busy/i.test(why) || delay === undefined) return why;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 /** Test hook: runs after the discard, before the samples are read. */
 export type AfterDiscard = (path: string) => Promise<void> | void;
 
@@ -76,13 +98,8 @@ export async function prepareZeroSkip(target: OpenedTarget, length: number, afte
   if ((await discardMaxBytes(target.path)) === 0) return { skip: false, note: 'the drive does not accept discards: zero blocks are written' };
   const span = Math.ceil(length / target.sectorSize) * target.sectorSize;
   const started = performance.now();
-  try {
-    // -f: the writer already holds the device open with O_EXCL, which blkdiscard would otherwise ask for itself.
-    await run('blkdiscard', ['-f', '-o', '0', '-l', String(span), target.path]);
-  } catch (err) {
-    const why = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
-    return { skip: false, note: `discarding the drive failed (${why}): zero blocks are written` };
-  }
+  const failed = await discard(target.path, span);
+  if (failed !== undefined) return { skip: false, note: `discarding the drive failed (${failed}): zero blocks are written` };
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   await afterDiscard?.(target.path);
   const nonZero = await firstNonZero(target.path, span).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
