@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Ext2Promises } from 'ext2fs';
 import { MaculaError } from '../../../shared/errors';
 import { assetPath } from '../assets';
-import { ZstdDecoder } from '../source/zstd-decoder';
+import type { ZstdDecoder } from '../source/zstd-decoder';
 import { isUuid, readSuperblock, setSuperblockUuid } from './ext4-superblock';
 import { describeExt2fsError, ext2fsCode, SparseDisk, withExt2fs } from './ext2fs-session';
 import { denseBytes, SparseBlocks, type SparseBytes } from './sparse-bytes';
@@ -104,6 +104,9 @@ const HEAD_BYTES = 4096;
 async function loadSparseTemplate(): Promise<SparseBlocks> {
   const path = assetPath(STATE_TEMPLATE_ASSET);
   // Decoded a piece at a time: whole it would be 16 MiB (zstd-napi's DecompressStream also decodes it all at once).
+  // Imported here, not at the top: the node agent's bundle takes this module's constants, and must not take the
+  // zstd native addon with them (it has no node_modules on the node).
+  const { ZstdDecoder } = await import('../source/zstd-decoder');
   const fs = await SparseBlocks.fromChunks(decodedPieces(new ZstdDecoder(path)));
   const head = Buffer.alloc(Math.min(HEAD_BYTES, fs.length));
   fs.read(head, 0, head.length, 0);
