@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { isMaculaError } from '../../../shared/errors';
+import type { PlacedReader } from '../source/placed-reader';
+import { CHUNK, type Chunk, ChunkPool } from './aligned-chunks';
+import { PlacedChunks } from './placed-chunks';
+import type { TargetWriter } from './target-writer';
+import type { WriteImageOptions } from './write-types';
+
+/** Bytes of one chunk's SHA-256 in ChunkDigests. */
+export const DIGEST = 32;
+
+/** The SHA-256 of every chunk of the image, chunk `i` at bytes [i × DIGEST, (i + 1) × DIGEST). */
+export type ChunkDigests = Buffer;
+
+/** What writing an image out of order leaves for the rest of the flash. */
+export interface Placed {
+  /** Not known yet: nothing read the image in order (the read-back computes it, see verify-chunks.ts). */
+  readonly sha256: undefined;
+  readonly size: number;
+  /** Chunk 0, held back to be written last. */
+  readonly first: Chunk | undefined;
+  /** Every chunk's SHA-256, taken as it was completed; undefined if the image was not read to its end. */
+  readonly digests: ChunkDigests | undefined;
+}
+
+/** Writes in flight per target on this path: with the decoder's two lanes they fill the threadpool's four threads. */
+export const PLACED_WRITE_DEPTH = 2;
+
+/**
+ * The image is decoded out of order (see PlacedReader) when it can be and no block map picks parts of it. `stop` ends
+ * the decoding early (every target failed), as the caller's `signal` does.
+ */
+export function placedReader(options: WriteImageOptions, stop: AbortController): PlacedReader | undefined {
+  if (options.bmap || !options.source.openPlaced) return undefined;
+  options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+  return options.source.openPlaced(stop.signal);
+}
+
+/**
+ * Buffers for a placed write: chunk 0 (held to the end), a chunk being filled by each lane plus, for all but the lane
+ * on the oldest Block, the chunk its Block began in, which waits for the Block before it to end there (so the lanes
+ * can always go on), and the writes in flight (more for several targets at different points).
+ */
+export function placedPool(reader: PlacedReader, depth: number, targets: number): ChunkPool {
+  return new ChunkPool(1 + 2 * reader.lanes - 1 + depth + (targets > 1 ? 2 : 0));
+}
+
+/**
+ * Decodes the image with `reader` and writes each chunk to every live writer as soon as all its bytes are in, in
+ * whatever order that is: nothing is held to put the image in order, so memory is the pool's whatever the Blocks. Each
+ * chunk's SHA-256 is taken here, on this thread (≈ 2 ms per chunk with SHA-NI, cheaper than a hashing worker's 12 MiB
+ * and its copies), for the read-back to compare against. Chunk 0 is kept aside for the caller. Decoding stops early,
+ * through `stop`, when every target has failed (no digests then). If the image fails (corrupt, or `signal` aborted),
+ * the chunks not yet started are dropped on every target (`abandon`) and the error is thrown: chunk 0 is then never
+ * written, so no target looks like a disk holding the image.
+ */
+export async function placeImage(
+  reader: PlacedReader,
+  pool: ChunkPool,
+  writers: () => readonly TargetWriter[],
+  stop: AbortController,
+  abandon: () => void,
+  signal: AbortSignal | undefined,
+): Promise<Placed> {
+  const digests = Buffer.alloc(Math.ceil(reader.size / CHUNK) * DIGEST);
+  let first: Chunk | undefined;
+  const chunks = new PlacedChunks(reader.size, pool, (chunk) => {
+    createHash('sha256').update(chunk.buffer.subarray(0, chunk.length)).digest().copy(digests, chunk.index * DIGEST);
+    const live = writers();
+    if (live.length === 0) {
+      chunk.share(0);
+      stop.abort();
+    } else if (chunk.index === 0) {
+      first = chunk;
+    } else {
+      chunk.share(live.length);
+      for (const writer of live) writer.submit(chunk);
+    }
+  });
+  try {
+    await reader.run(chunks);
+    return { sha256: undefined, size: reader.size, first, digests };
+  } catch (err) {
+    chunks.discard();
+    if (stop.signal.aborted && !signal?.aborted && isMaculaError(err) && err.code === 'ERR_ABORTED') return { sha256: undefined, size: reader.size, first, digests: undefined };
+    first?.share(0);
+    abandon();
+    throw err;
+  }
+}
