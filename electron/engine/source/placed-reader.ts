@@ -25,4 +25,9 @@ export interface PlacedReader {
    * naming the part, ERR_ABORTED, ERR_IO) only once no window is being decoded into any more.
    */
   run(sink: PlacedSink): Promise<void>;
+  /**
+   * Decodes the image's first `into.length` bytes (fewer if the image is shorter) again, into `into`; resolves with
+   * how many. For a caller that writes them last and would rather decode them twice than hold them all along.
+   */
+  readHead(into: Buffer): Promise<number>;
 }

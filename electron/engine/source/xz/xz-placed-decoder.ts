@@ -55,6 +55,30 @@ export class XzPlacedDecoder implements PlacedReader {
     if (this.options.signal?.aborted) throw abortedError(this.options.path);
   }
 
+  async readHead(into: Buffer): Promise<number> {
+    const { blocks, path } = this.options;
+    const lane = new XzInlineLane(path);
+    let at = 0;
+    try {
+      for (const [index, block] of blocks.entries()) {
+        if (at === into.length) break;
+        lane.begin(block);
+        try {
+          for (let done = false; !done && at < into.length; ) {
+            const fill = await lane.fill(into.subarray(at));
+            at += fill.length;
+            done = fill.done;
+          }
+        } catch (err) {
+          throw xzBlockError(path, blocks, index, err, false);
+        }
+      }
+      return at;
+    } finally {
+      await lane.close();
+    }
+  }
+
   /** Decodes Block after Block on `lane` until none is left or any lane has failed. */
   private async drive(lane: XzInlineLane, sink: PlacedSink): Promise<void> {
     const { blocks, signal, path } = this.options;
