@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MaculaError } from '../../../shared/errors';
+import { BatchHasher } from '../io/batch-hasher';
 import type { BytePatch } from '../seed/partition-plan';
 import type { ImageSource } from '../source/image-source';
 import { CHUNK, type ChunkPool } from './aligned-chunks';
@@ -33,17 +34,19 @@ export interface ChunksRead {
  * against the SHA-256 taken when it was written, while hashing the whole read-back: once every chunk matched, that hash
  * is the image's SHA-256 (no pass over the image in order happened while writing). The first bad chunk stops the
  * read-back, and the image is compared with the target to name the first bad byte: ERR_VERIFY_MISMATCH with its offset
- * and the chunk's two hashes. Both hashes run on this thread, while the next reads are in flight (see verify-target.ts).
+ * and the chunk's two hashes. The chunks are hashed on this thread, while the next reads are in flight (see
+ * verify-target.ts), the whole read-back on a worker (BatchHasher) at the same time: the decoding lanes are gone by
+ * now, their memory with them, and a second hash on this thread would make a CPU-bound read-back take twice as long.
  */
 export async function verifyChunks(path: string, kind: TargetKind, options: VerifyChunksOptions): Promise<ChunksRead> {
   const { size, digests, signal } = options;
   const target = await openForRead(path, kind);
-  const hash = createHash('sha256');
+  const hash = new BatchHasher();
   try {
     let read = 0;
     for await (const bytes of withOriginals(readWindows(target, size, options.pool, READ_DEPTH), options.originals)) {
       if (signal?.aborted) throw new MaculaError('ERR_ABORTED', `verifying ${path} was cancelled`, { path });
-      hash.update(bytes);
+      await hash.update(bytes);
       if (digests) {
         const chunk = read / CHUNK; // every window but the last is a whole chunk
         const expected = digests.subarray(chunk * DIGEST, (chunk + 1) * DIGEST);
@@ -53,10 +56,11 @@ export async function verifyChunks(path: string, kind: TargetKind, options: Veri
       read += bytes.length;
       options.onVerified(bytes.length);
     }
-    const sha256 = hash.digest('hex');
+    const sha256 = await hash.finish();
     if (read < size) throw new MaculaError('ERR_VERIFY_MISMATCH', `${path} ends at ${read}, before the image's ${size} bytes`, { path, offset: read });
     return { note: target.note, sha256 };
   } finally {
+    hash.close();
     await target.handle.close();
   }
 }

@@ -344,7 +344,8 @@ async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions):
  * each range checked against the bmap's checksum as it streams; a bmap for an image of another size is refused before
  * any target is opened (or, when the size is known only by reading, before chunk 0 is written). A failing target is recorded in its result and dropped; the
  * others carry on. Throws only for trouble with the image itself (unreadable, corrupt, ERR_ABORTED), after closing
- * every target.
+ * every target. A multi-Block .xz is written out of order instead (place-image.ts): each Block decodes to its place and
+ * each chunk is written once complete, its SHA-256 kept for the read-back, which also gives the image's SHA-256.
  */
 export async function writeImage(options: WriteImageOptions): Promise<WriteImageResult> {
   const { source, bmap } = options;
