@@ -41,11 +41,6 @@ export class PlacedChunks implements PlacedSink {
     this.complete(filling.chunk);
   }
 
-  /** Chunks still being filled (after a failure: given back to the pool by `discard`). */
-  get pending(): number {
-    return this.open.size;
-  }
-
   /** Gives back the buffers of chunks never completed: the decoding failed and no window is in use any more. */
   discard(): void {
     for (const { chunk } of this.open.values()) chunk.share(0);
