@@ -7,7 +7,9 @@
 export interface PlacedSink {
   /**
    * A buffer to decode image bytes [offset, offset + n) into, for some 1 ≤ n ≤ `wanted` (its length), or 0 ≤ n when
-   * `wanted` is 0; may wait (for memory) and so paces the decoding.
+   * `wanted` is 0; may wait (for memory) and so paces the decoding. Nothing else may touch it until `filled`: the
+   * decoder reads back what it wrote (liblzma computes a Block's check over its output; seen failing as "data is
+   * corrupt" when two lanes were given the same memory).
    */
   window(offset: number, wanted: number): Promise<Buffer>;
   /** The first `length` bytes of the window for `offset` hold the image's bytes now. */
