@@ -142,11 +142,11 @@ describe.skipIf(process.getuid?.() !== 0)('a multi-Block xz flash (root: a loop 
     const out = execFileSync(process.execPath, [at('flash-probe.js'), at('mixed.img.xz'), target], { encoding: 'utf8' });
     const { peak, growth, sha256, ok } = JSON.parse(out) as { peak: number; growth: number; sha256: string; ok: boolean };
     expect({ sha256, ok }).toEqual({ sha256: mixedSha, ok: true });
-    // Written out of order (place-image.ts): two threadpool lanes (an 8 MiB dictionary and 1 MiB of input each) and 5
-    // chunks of 4 MiB: measured 42 MiB above the loaded process (this bundle is not split as the CLI's is, so it starts
+    // Written out of order (place-image.ts): two threadpool lanes (an 8 MiB dictionary and 1 MiB of input each) and 4
+    // chunks of 4 MiB: measured 37 MiB above the loaded process (this bundle is not split as the CLI's is, so it starts
     // at ≈ 65 MiB rather than ≈ 47: the bench's probe measures the 100 MB goal). In order, the decoder held 1.5 Blocks
-    // (36 MiB) ahead on two worker threads, with a hashing worker: ≈ 100 MiB more.
-    expect(growth).toBeLessThan(52 * MiB);
+    // (36 MiB) ahead on two worker threads, with a hashing worker: 101 MiB.
+    expect(growth).toBeLessThan(48 * MiB);
     expect(peak).toBeGreaterThan(growth);
   }, 120_000);
 });
