@@ -170,6 +170,27 @@ describe.skipIf(!root)('macula flash --seed on real loop devices (root)', () => 
     expect(shown.stdout).not.toContain(TOKEN);
   });
 
+  it('seeds a multi-Block .xz (written out of order) and records the node, also with --no-verify', async () => {
+    const image = await rpiStyleImage(dir, 'rpi-xz.img');
+    const packed = `${image.path}.xz`;
+    // Block ends off the chunks and sectors: chunk 0, patched with the new table, holds parts of two Blocks.
+    await sh('sh', ['-c', 'xz -T1 -0 --block-list=1000000,3333333,7777777 -c "$1" > "$2"', 'sh', image.path, packed]);
+    const imageSha = await sha256(image.path);
+    const seedFile = join(dir, 'seed-xz.yaml');
+    await writeFile(seedFile, SEED_YAML);
+    for (const flags of [[], ['--no-verify']]) {
+      const device = await target(`xz-target${flags.length}.img`, 256 * MiB);
+      const run = await macula(['flash', packed, '--to', device, '--seed', seedFile, '--yes', '--json', ...flags]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.events.find((e) => e['event'] === 'target')).toMatchObject({ ok: true, verified: flags.length === 0, state: { table: 'mbr', partition: 3 } });
+      // The image's SHA-256 comes from the read-back (nothing read the image in order), with the target's table sectors
+      // put back to the image's; without verification the seeded target is still read back for it, to record the node.
+      expect(run.events.find((e) => e['event'] === 'flashed')).toMatchObject({ sha256: imageSha });
+      expect(run.events.find((e) => e['event'] === 'recorded')).toMatchObject({ nodeId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      await expectSeededTarget(device, image, 3);
+    }
+  });
+
   it('seeds a grub-mkrescue hybrid ISO: GPT entry MACULAOS_STATE, backup GPT at the end, ISO still reads', async () => {
     const image = await grubHybridIso(dir);
     const before = await sha256(image.path);

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ImageCompression } from '../../../shared/image-format';
 import type { ImageReader } from './image-reader';
+import type { PlacedReader } from './placed-reader';
 
 /** An image file opened for reading: what it is, and a way to stream its decompressed bytes. */
 export interface ImageSource {
@@ -21,4 +22,9 @@ export interface ImageSource {
    * (xz, zstd): no copy out of a decoder's buffer and no garbage buffer per piece. Errors as for `createReadStream`.
    */
   openReader?(signal?: AbortSignal): ImageReader;
+  /**
+   * The same bytes decoded out of order, each piece to its place (see PlacedReader), where the format allows it: a
+   * multi-Block .xz. Errors as for `createReadStream`.
+   */
+  openPlaced?(signal?: AbortSignal): PlacedReader;
 }

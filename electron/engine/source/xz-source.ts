@@ -8,6 +8,7 @@ import type { ImageSource } from './image-source';
 import { FOOTER_MAGIC } from './xz/xz-format';
 import { readXzIndex } from './xz/xz-index';
 import { XZ_PIECE, XzParallelDecoder } from './xz/xz-parallel-decoder';
+import { XzPlacedDecoder } from './xz/xz-placed-decoder';
 import { xzWorkerLauncher } from './xz/xz-worker-lane';
 
 /** Options for xz decoding. */
@@ -45,7 +46,8 @@ function failedReader(error: Error): ImageReader {
  * An xz image (The .xz File Format 1.0.4). The Index at the end is read first: it gives the decoded size and each
  * Block's place, so Blocks decode on several cores at once and each is checked against its Index Record, and a file
  * whose Index does not check out is refused (a streaming decoder would end quietly on a truncated file). A single-Block
- * file is the same with one lane.
+ * file is the same with one lane. A multi-Block file can also be decoded out of order, each Block to its place
+ * (`openPlaced`); a single-Block one has nothing to gain from it.
  */
 export async function xzSource(path: string, compressedSize: number, options: XzSourceOptions = {}): Promise<ImageSource> {
   const index = await readXzIndex(path).catch(() => undefined);
@@ -65,5 +67,6 @@ export async function xzSource(path: string, compressedSize: number, options: Xz
       if (refusal || !index) return failedReader(refusal ?? new Error('unreachable'));
       return new XzParallelDecoder({ path, blocks: index.blocks, lanes, launch, signal });
     },
+    ...(index && index.blocks.length > 1 ? { openPlaced: (signal?: AbortSignal) => new XzPlacedDecoder({ path, blocks: index.blocks, lanes, signal }) } : {}),
   };
 }

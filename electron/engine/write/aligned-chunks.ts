@@ -68,7 +68,8 @@ function roundUp(n: number, multiple: number): number {
   return Math.ceil(n / multiple) * multiple;
 }
 
-function makeChunk(pool: ChunkPool, index: number, buffer: Buffer, length: number, offset = index * CHUNK): Chunk {
+/** A chunk of `length` bytes in `buffer` (from `pool`, zeroed past `length`), at `offset` on the target. */
+export function makeChunk(pool: ChunkPool, index: number, buffer: Buffer, length: number, offset = index * CHUNK): Chunk {
   if (length < CHUNK) buffer.fill(0, length);
   let holders = 0;
   const chunk: Chunk = {

@@ -29,15 +29,19 @@ export interface VerifyTargetOptions {
 }
 
 /** Reads in flight while the read-back is hashed; enough to keep the device busy while a chunk is copied out. */
-const READ_DEPTH = 3;
+export const READ_DEPTH = 3;
+
+/** What naming the first bad byte needs: the image again, and the target's bytes as the read-back saw them. */
+export type MismatchInputs = Pick<VerifyTargetOptions, 'source' | 'pool' | 'signal' | 'originals'> & { readonly size: number };
 
 /**
- * After the hashes differ: the first offset where the target differs from the image, found by streaming the image
- * again (a compressed image is decompressed again: this runs only after a mismatch) beside a second read-back.
+ * After the hashes differ (`expected`, `actual`: of the whole image, or of the chunk found bad): the first offset where
+ * the target differs from the image, found by streaming the image again (a compressed image is decompressed again:
+ * this runs only after a mismatch) beside a second read-back. `read`: bytes the first read-back got.
  */
-async function mismatch(target: OpenedTarget, options: VerifyTargetOptions, actual: string, read: number): Promise<MaculaError> {
+export async function mismatch(target: OpenedTarget, options: MismatchInputs, expected: string, actual: string, read: number): Promise<MaculaError> {
   const { path } = target;
-  const { size, sha256: expected } = options.image;
+  const { size } = options;
   const image = options.source.createReadStream(options.signal) as AsyncIterable<Buffer>;
   const offset = await firstDifference(image, withOriginals(readWindows(target, size, options.pool, 2), options.originals));
   if (offset === undefined) {
@@ -72,7 +76,7 @@ export async function verifyTarget(path: string, kind: TargetKind, options: Veri
     }
     const actual = hash.digest('hex');
     if (read === options.image.size && actual === options.image.sha256) return target.note;
-    throw await mismatch(target, options, actual, read);
+    throw await mismatch(target, { ...options, size: options.image.size }, options.image.sha256, actual, read);
   } finally {
     await target.handle.close();
   }

@@ -4,6 +4,7 @@ import { MaculaError } from '../../../shared/errors';
 import { BatchHasher } from '../io/batch-hasher';
 import type { TargetFilesystem, TargetState } from '../seed/target-state';
 import { type Chunk, ChunkPool, alignedChunks, fileChunks, readerChunks } from './aligned-chunks';
+import { PLACED_WRITE_DEPTH, type ChunkDigests, placeImage, placedPool, placedReader } from './place-image';
 import { type PreparedTarget, asMaculaError, checkTarget, prepareTarget } from './prepare-target';
 import { TargetProgress } from './target-progress';
 import { TargetWriter } from './target-writer';
@@ -41,6 +42,8 @@ interface Lane {
   /** A failure outside the writer (preflight, open, verification); the writer keeps its own. */
   failure?: MaculaError;
   verified: boolean;
+  /** The image's SHA-256 as this target's read-back found it (an image written out of order, see verify-chunks.ts). */
+  readSha256?: string;
 }
 
 /** The lane's failure: its own, else its writer's (the lowest failing offset). */
@@ -59,7 +62,10 @@ function live(lanes: readonly Lane[]): TargetWriter[] {
 }
 
 interface Streamed {
+  /** Undefined when the image was not read to its end, or was written out of order (then see `digests`). */
   readonly sha256: string | undefined;
+  /** Written out of order (place-image.ts): each chunk's SHA-256, for the read-back; undefined if not read to its end. */
+  readonly digests?: ChunkDigests | undefined;
   /** Image bytes read. */
   readonly size: number;
   /** Chunk 0, held back to be written last. */
@@ -250,21 +256,34 @@ async function finishWrites(lanes: readonly Lane[], streamed: Streamed | undefin
   );
 }
 
-/** Calls the afterWrite hook and, when `verify`, reads the target back (with buffers from `pool`) and compares. */
+/**
+ * Calls the afterWrite hook and, when `verify`, reads the target back (with buffers from `pool`) and compares. An image
+ * written out of order has no SHA-256 until a read-back computes it, so with `verify` off a seeded target is still read
+ * back, to hash it only: the fleet inventory records a seeded node with the image's SHA-256 (record-seeded.ts), and an
+ * unseeded flash then reports no SHA-256 (`macula flash` prints "unknown") rather than pay a read-back it was told to
+ * skip.
+ */
 async function verifyLane(lane: Lane, options: WriteImageOptions, streamed: Streamed, pool: ChunkPool): Promise<void> {
   const kind = lane.prepared?.opened.kind;
-  const { size, sha256 } = streamed;
-  if (kind === undefined || sha256 === undefined || failureOf(lane)) return;
+  const { size, sha256, digests } = streamed;
+  if (kind === undefined || (sha256 === undefined && digests === undefined) || failureOf(lane)) return;
   try {
     await options.hooks?.afterWrite?.(lane.path);
-    if (options.verify === false) return;
+    const verify = options.verify !== false;
+    if (!verify && !(digests && lane.state)) return;
     const { source, bmap, signal } = options;
     const onVerified = (n: number): void => lane.progress.add(n);
     lane.progress.enter('verifying', bmap ? await mappedBytes(bmap) : size);
     const originals = lane.state?.originals;
-    const note = bmap
-      ? await (await import('./verify-mapped')).verifyMappedRanges(lane.path, kind, { source, bmap, signal, onVerified, originals })
-      : await verifyTarget(lane.path, kind, { source, image: { size, sha256 }, pool, signal, onVerified, originals });
+    let note: string | undefined;
+    if (bmap) note = await (await import('./verify-mapped')).verifyMappedRanges(lane.path, kind, { source, bmap, signal, onVerified, originals });
+    else if (sha256 !== undefined) note = await verifyTarget(lane.path, kind, { source, image: { size, sha256 }, pool, signal, onVerified, originals });
+    else {
+      const read = await (await import('./verify-chunks')).verifyChunks(lane.path, kind, { source, size, digests: verify ? digests : undefined, pool, signal, onVerified, originals });
+      ({ note } = read);
+      lane.readSha256 = read.sha256;
+      if (!verify) return;
+    }
     if (note !== undefined && !lane.notes.includes(note)) lane.notes.push(note);
     if (lane.state) await (await import('./verify-state')).verifyState(lane.path, kind, lane.state, pool);
     lane.verified = true;
@@ -304,10 +323,12 @@ function resultOf(lane: Lane): TargetResult {
  * Writes in flight per target, unless the caller says. A raw image is read as fast as the disk allows: four 4 MiB
  * writes keep a USB3 stick as busy as dd (issue 3's goals, met with this depth). A decoded image comes at most at the
  * decoder's pace (zstd, gzip: one core), so two writes are as fast and the pool is 8 MiB smaller; xz keeps the four it
- * met its goal with (its flash is over 100 MB anyway, see xz-parallel-decoder.ts).
+ * met its goal with on its ordered path (a single-Block file). A multi-Block .xz is written out of order with two (see
+ * place-image.ts).
  */
 function writeDepth(options: WriteImageOptions): number {
-  const { compression } = options.source;
+  const { compression, openPlaced } = options.source;
+  if (openPlaced && !options.bmap) return options.maxInFlight ?? PLACED_WRITE_DEPTH;
   return options.maxInFlight ?? (compression === 'none' || compression === 'xz' ? 4 : 2);
 }
 
@@ -361,7 +382,8 @@ async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions):
  * each range checked against the bmap's checksum as it streams; a bmap for an image of another size is refused before
  * any target is opened (or, when the size is known only by reading, before chunk 0 is written). A failing target is recorded in its result and dropped; the
  * others carry on. Throws only for trouble with the image itself (unreadable, corrupt, ERR_ABORTED), after closing
- * every target.
+ * every target. A multi-Block .xz is written out of order instead (place-image.ts): each Block decodes to its place and
+ * each chunk is written once complete, its SHA-256 kept for the read-back, which also gives the image's SHA-256.
  */
 export async function writeImage(options: WriteImageOptions): Promise<WriteImageResult> {
   const { source, bmap } = options;
@@ -382,19 +404,23 @@ export async function writeImage(options: WriteImageOptions): Promise<WriteImage
   try {
     await prepareLanes(lanes, options);
     await buildStates(lanes);
+    const stop = new AbortController();
+    const placed = placedReader(options, stop);
     // chunk 0 aside + maxInFlight being written + one being filled (+ slack for several targets at different points);
     // the read-back reuses these buffers.
-    const pool = new ChunkPool(writeDepth(options) + 2 + (lanes.length > 1 ? 2 : 0));
+    const pool = placed ? placedPool(placed, writeDepth(options), lanes.length) : new ChunkPool(writeDepth(options) + 2 + (lanes.length > 1 ? 2 : 0));
     let streamed: Streamed | undefined;
     try {
-      streamed = await streamImage(options, lanes, pool);
+      const abandon = (): void => lanes.forEach((l) => l.writer?.abandon());
+      streamed = placed ? await placeImage(placed, pool, () => live(lanes), stop, abandon, options.signal) : await streamImage(options, lanes, pool);
     } finally {
       await finishWrites(lanes, streamed, pool);
     }
     const written = streamed;
     await Promise.all(lanes.map((lane) => verifyLane(lane, options, written, pool)));
     for (const lane of lanes) if (!failureOf(lane)) lane.progress.enter(lane.stateFailure ? 'failed' : 'done');
-    return { sha256: streamed.sha256, size: streamed.size, targets: lanes.map(resultOf) };
+    const sha256 = streamed.sha256 ?? lanes.find((l) => l.readSha256 !== undefined && !failureOf(l))?.readSha256;
+    return { sha256, size: streamed.size, targets: lanes.map(resultOf) };
   } finally {
     await Promise.all(lanes.map((l) => l.prepared?.unmounted.release()));
   }

@@ -77,7 +77,7 @@ export interface TargetError {
   readonly offset?: number;
   /**
    * For a verification mismatch: SHA-256 of the image and of the target's first image-size bytes (with a block map: the
-   * bad range's checksum in the bmap and on the target).
+   * bad range's checksum in the bmap and on the target; for an image written out of order: the first bad chunk's).
    */
   readonly expected?: string;
   readonly actual?: string;
@@ -90,7 +90,13 @@ export type TargetResult =
 
 /** The outcome of a write: the image's hash and size, and every target's result in the order given. */
 export interface WriteImageResult {
-  /** SHA-256 of the image as read; undefined when every target failed before the image was read to its end. */
+  /**
+   * SHA-256 of the image; undefined when every target failed before the image was read to its end. An image written
+   * out of order (a multi-Block .xz, see place-image.ts) is never read in order while writing: its SHA-256 is that of
+   * a verified target's read-back (whose every chunk matched the image's), so it is also undefined when no target
+   * verified, and with verification off unless a target was seeded (that one is read back to hash it, no more: the
+   * fleet inventory records a seeded node with the image's SHA-256).
+   */
   readonly sha256: string | undefined;
   /** Image bytes read. */
   readonly size: number;

@@ -7,8 +7,9 @@ import type { XzBlock } from './xz-index';
 import type { XzFill, XzLane } from './xz-lane';
 
 /**
- * A lane on the libuv threadpool, where no worker thread can start. It shares that pool with every file read and
- * write, so a flash that keeps it busy with writes holds decoding back: the fallback, not the way.
+ * A lane on the libuv threadpool. It shares that pool with every file read and write, so a flash that keeps it busy
+ * with writes holds decoding back: for the ordered decoder (XzParallelDecoder) the fallback where no worker thread can
+ * start; the placed decoder (XzPlacedDecoder) uses it for its memory, and keeps the writes to what the pool has room for.
  */
 export class XzInlineLane implements XzLane {
   private readonly file;

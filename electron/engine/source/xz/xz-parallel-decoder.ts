@@ -1,11 +1,11 @@
-import { isMaculaError, MaculaError } from '../../../../shared/errors';
+import { MaculaError } from '../../../../shared/errors';
 import type { WorkerLauncher } from '../../io/worker-launcher';
 import { abortedError } from '../archive-error';
 import type { ImageReader } from '../image-reader';
-import { LzmaError } from './lzma-decoder';
+import { xzBlockError } from './xz-block-error';
 import type { XzBlock } from './xz-index';
 import { XzInlineLane } from './xz-inline-lane';
-import { type XzLane, XzLaneFailure } from './xz-lane';
+import type { XzLane } from './xz-lane';
 import { XzWorkerLane } from './xz-worker-lane';
 
 /** Bytes per decoding step (one message to a worker, or one threadpool call), and per piece of the stream. */
@@ -233,13 +233,6 @@ export class XzParallelDecoder implements ImageReader {
   }
 
   private blockError(index: number, err: unknown): MaculaError {
-    const path = this.options.path;
-    if (isMaculaError(err)) return err;
-    if (this.closed) return new MaculaError('ERR_IO', `reading ${path} was stopped`, { path }, { cause: err });
-    const failed = err instanceof XzLaneFailure || (err instanceof LzmaError && err.memory);
-    if (failed) return new MaculaError('ERR_IO', `cannot decode ${path}: ${err.message}`, { path }, { cause: err });
-    const detail = err instanceof Error ? err.message : String(err);
-    const offset = this.options.blocks[index]?.offset;
-    return new MaculaError('ERR_ARCHIVE_CORRUPT', `xz data in ${path} is corrupt (block ${index + 1}: ${detail})`, { path, offset }, { cause: err });
+    return xzBlockError(this.options.path, this.options.blocks, index, err, this.closed);
   }
 }
