@@ -155,4 +155,20 @@ describe.skipIf(!root)('zero blocks skipped where a discarded target reads back 
       expect(result.targets[0]?.notes.some((n) => n.includes("the image's zero blocks are skipped"))).toBe(!writeZeros);
     }
   });
+
+  it('a write stopped part way leaves the discarded range without its partition table, as chunk 0 is written last', async () => {
+    const device = await loops.create(join(dir, `stopped-${Math.random().toString(36).slice(2)}.img`), 32 * MiB);
+    await fillWithGarbage(device, 32 * MiB);
+    const controller = new AbortController();
+    const writing = writeImage({ source: await openImage(image), targets: [device], signal: controller.signal, hooks: { onWrite: () => controller.abort() } });
+    await expect(writing).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    const handle = await open(device, 'r');
+    try {
+      const head = Buffer.alloc(4 * MiB);
+      await handle.read(head, 0, head.length, 0);
+      expect(head.equals(Buffer.alloc(4 * MiB))).toBe(true); // neither the old disk's first MiB nor the image's
+    } finally {
+      await handle.close();
+    }
+  });
 });
