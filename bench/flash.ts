@@ -41,7 +41,11 @@ type ContenderId =
   | 'etcher-xz'
   | 'ours-mbr'
   | 'ours-mbr-seeded'
-  | 'ours-raw-discard';
+  | 'ours-raw-discard'
+  | 'dd-sparse'
+  | 'bmaptool-sparse'
+  | 'ours-sparse'
+  | 'ours-sparse-noverify';
 
 interface Contender {
   readonly id: ContenderId;
@@ -65,7 +69,7 @@ const REGIMES: readonly Regime[] = [
     key: 'cpu',
     title: 'CPU-bound (unthrottled loop device)',
     runs: 3,
-    contenders: ['dd', 'dd-write', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-raw-noverify', 'ours-raw-discard', 'ours-xz', 'ours-zst', 'etcher-raw', 'etcher-xz', 'ours-mbr', 'ours-mbr-seeded'],
+    contenders: ['dd', 'dd-write', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-raw-noverify', 'ours-raw-discard', 'ours-xz', 'ours-zst', 'etcher-raw', 'etcher-xz', 'ours-mbr', 'ours-mbr-seeded', 'dd-sparse', 'bmaptool-sparse', 'ours-sparse', 'ours-sparse-noverify'],
   },
   {
     key: 'usb3',
@@ -73,7 +77,7 @@ const REGIMES: readonly Regime[] = [
     writeBps: 200 * MB,
     readBps: 400 * MB,
     runs: 3,
-    contenders: ['dd', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-raw-discard', 'ours-xz', 'ours-zst', 'ours-mbr', 'ours-mbr-seeded'],
+    contenders: ['dd', 'xz-dd', 'zstd-dd', 'ours-raw', 'ours-raw-discard', 'ours-xz', 'ours-zst', 'ours-mbr', 'ours-mbr-seeded', 'dd-sparse', 'bmaptool-sparse', 'ours-sparse', 'ours-sparse-noverify'],
   },
   {
     key: 'usb2',
@@ -81,7 +85,7 @@ const REGIMES: readonly Regime[] = [
     writeBps: 50 * MB,
     readBps: 100 * MB,
     runs: 2,
-    contenders: ['dd', 'xz-dd', 'ours-raw', 'ours-raw-discard', 'ours-xz', 'ours-mbr', 'ours-mbr-seeded'],
+    contenders: ['dd', 'xz-dd', 'ours-raw', 'ours-raw-discard', 'ours-xz', 'ours-mbr', 'ours-mbr-seeded', 'dd-sparse', 'bmaptool-sparse', 'ours-sparse', 'ours-sparse-noverify'],
   },
 ];
 
@@ -105,6 +109,26 @@ interface SeedFixtures {
 }
 
 /** The image fixture with an MBR (one Linux partition over it), and a seed file with every kind of field. */
+/** A 25 %-full ext4 filesystem image of the fixture's size (128 MiB of its bytes as one file) and its bmap. */
+interface SparseFixtures {
+  readonly image: string;
+  readonly bmap: string;
+}
+
+function sparseFixtures(fx: ImageFixtures): SparseFixtures {
+  const image = join(work, 'sparse-ext4.img');
+  const bmap = `${image}.bmap`;
+  const payload = join(work, 'sparse-payload');
+  ensure(
+    image,
+    `rm -rf ${q(payload)} && mkdir -p ${q(payload)} && head -c ${fx.mib >> 2}M ${q(fx.image)} > ${q(join(payload, 'data.bin'))} && ` +
+      `truncate -s ${fx.mib}M ${q(`${image}.tmp`)} && mkfs.ext4 -q -F -d ${q(payload)} ${q(`${image}.tmp`)} && rm -rf ${q(payload)} && mv ${q(`${image}.tmp`)} ${q(image)}`,
+    'a 25 %-full ext4 image',
+  );
+  ensure(bmap, `bmaptool -q create -o ${q(`${bmap}.tmp`)} ${q(image)} && mv ${q(`${bmap}.tmp`)} ${q(bmap)}`, 'its bmap (bmaptool create)');
+  return { image, bmap };
+}
+
 function seedFixtures(fx: ImageFixtures): SeedFixtures {
   const image = join(work, 'image-mbr.img');
   ensure(image, `cp ${q(fx.image)} ${q(`${image}.tmp`)} && printf 'label: dos\\nstart=2048, type=83\\n' | sfdisk -q ${q(`${image}.tmp`)} && mv ${q(`${image}.tmp`)} ${q(image)}`, 'the image with an MBR');
@@ -123,7 +147,7 @@ function refillBacking(loop: LoopTarget): void {
   execFileSync('dd', ['if=/dev/zero', `of=${loop.backing}`, 'bs=4M', `count=${blocks}`, 'oflag=direct', 'conv=notrunc,fsync', 'status=none']);
 }
 
-function contenders(fx: ImageFixtures, sx: SeedFixtures, loop: LoopTarget, etcher: EtcherSdk): Map<ContenderId, Contender> {
+function contenders(fx: ImageFixtures, sx: SeedFixtures, px: SparseFixtures, loop: LoopTarget, etcher: EtcherSdk): Map<ContenderId, Contender> {
   const dev = q(loop.device);
   const blocks = Math.ceil((fx.mib << 20) / (4 << 20));
   const readBack = `dd if=${dev} of=/dev/null bs=4M iflag=direct count=${blocks} status=none`;
@@ -162,6 +186,21 @@ function contenders(fx: ImageFixtures, sx: SeedFixtures, loop: LoopTarget, etche
     { id: 'ours-zst', label: 'macula .zst, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', fx.zst, loop.device, '--write-zeros') },
     { id: 'etcher-raw', label: 'etcher-sdk raw, write + verify', ours: false, run: etcherRun(fx.image) },
     { id: 'etcher-xz', label: 'etcher-sdk .xz, write + verify', ours: false, run: etcherRun(fx.xz) },
+    {
+      id: 'dd-sparse',
+      label: 'dd sparse ext4 + dd read-back',
+      ours: false,
+      run: (o) => measureCommand(`dd if=${q(px.image)} of=${dev} bs=4M oflag=direct conv=fsync status=none && ${readBack}`, o),
+    },
+    // bmaptool checks each range's checksum as it reads the image and fsyncs; it does not read the target back.
+    { id: 'bmaptool-sparse', label: 'bmaptool copy (no read-back)', ours: false, run: (o) => measureCommand(`bmaptool -q copy --bmap ${q(px.bmap)} ${q(px.image)} ${dev}`, o) },
+    { id: 'ours-sparse', label: 'macula bmap, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', px.image, loop.device, '--bmap', px.bmap) },
+    {
+      id: 'ours-sparse-noverify',
+      label: 'macula bmap, write only',
+      ours: true,
+      run: (o) => measureEngineWith(o, 'flash', px.image, loop.device, '--bmap', px.bmap, '--no-verify'),
+    },
     { id: 'ours-mbr', label: 'macula raw+MBR, write + verify', ours: true, run: (o) => measureEngineWith(o, 'flash', sx.image, loop.device, '--write-zeros') },
     {
       id: 'ours-mbr-seeded',
@@ -234,6 +273,12 @@ function printRatios(regime: Regime, results: Map<ContenderId, Result>): void {
   if (has('dd-write') && has('ours-raw-noverify')) lines.push(ratioLine('macula raw write only / dd write only', results, 'ours-raw-noverify', 'dd-write'));
   lines.push(ratioLine('macula .xz / xz -T2 -dc | dd (+ read-back)', results, 'ours-xz', 'xz-dd', regime.key === 'usb3' ? 1.05 : undefined));
   if (has('ours-raw-discard')) lines.push(ratioLine('macula raw, discard + skip zeros / dd (+ read-back)', results, 'ours-raw-discard', 'dd'));
+  if (has('ours-sparse')) {
+    lines.push(ratioLine('macula bmap / dd sparse image (both + read-back)', results, 'ours-sparse', 'dd-sparse', 1 / 3));
+    // Like for like: bmaptool copy checks the image's ranges and fsyncs but never reads the target back.
+    lines.push(ratioLine('macula bmap write only / bmaptool copy (neither reads back)', results, 'ours-sparse-noverify', 'bmaptool-sparse', 1));
+    lines.push(ratioLine('macula bmap + verify / bmaptool copy', results, 'ours-sparse', 'bmaptool-sparse'));
+  }
   if (has('zstd-dd')) lines.push(ratioLine('macula .zst / zstd -dc | dd (+ read-back)', results, 'ours-zst', 'zstd-dd'));
   if (has('etcher-raw')) lines.push(ratioLine('macula raw / etcher-sdk raw (write + verify)', results, 'ours-raw', 'etcher-raw', regime.key === 'cpu' ? 0.7 : undefined));
   if (has('etcher-xz')) lines.push(ratioLine('macula .xz / etcher-sdk .xz (write + verify)', results, 'ours-xz', 'etcher-xz'));
@@ -273,6 +318,10 @@ function printGoals(results: Results, all: Map<ContenderId, Contender>): void {
   console.log(goalLine('USB3-like raw ≤ 1.05 × dd (+ read-back)', results, 'usb3', 'ours-raw', 'dd', 1.05));
   console.log(goalLine('USB3-like .xz ≤ 1.05 × (xz -T2 -dc | dd + read-back)', results, 'usb3', 'ours-xz', 'xz-dd', 1.05));
   console.log(goalLine('CPU-bound write + verify ≤ 0.7 × etcher-sdk wall (raw)', results, 'cpu', 'ours-raw', 'etcher-raw', 0.7));
+  for (const regime of ['cpu', 'usb3', 'usb2'] as const) {
+    console.log(goalLine(`${regime}: sparse (bmap) ≥ 3 × faster than dd`, results, regime, 'ours-sparse', 'dd-sparse', 1 / 3));
+    console.log(goalLine(`${regime}: sparse write only no slower than bmaptool copy`, results, regime, 'ours-sparse-noverify', 'bmaptool-sparse', 1));
+  }
   let peak = 0;
   let where = '';
   for (const [regime, byContender] of results) {
@@ -341,7 +390,7 @@ export async function runFlashBench(): Promise<void> {
   try {
     // Room after the image for the seeded runs' MACULAOS_STATE partition (64 MiB, ending before a backup GPT's place).
     loop = attachLoop(backing, imageBytes + (72 << 20));
-    const all = contenders(fx, seedFixtures(fx), loop, etcher);
+    const all = contenders(fx, seedFixtures(fx), sparseFixtures(fx), loop, etcher);
     console.log(`flash benchmark: write + read-back of a ${fx.mib} MiB image-like image (85% tar of /usr, 15% zeros) to a loop device`);
     console.log(`  image: ${fx.image} (.xz ${(statSync(fx.xz).size / MB).toFixed(0)} MB multi-block xz -T2 -6, .zst ${(statSync(fx.zst).size / MB).toFixed(0)} MB zstd -3)`);
     console.log(`  target: ${loop.device} (${loop.majMin}) over ${backing} (${fx.mib + 72} MiB, pre-written), --direct-io=on: dio=${loop.dio ? 1 : 0}`);

@@ -1,7 +1,7 @@
 /**
  * One engine operation per process, for bench/measure.ts:
  * `download URL SHA256 CACHE` | `decode FILE` (decompress + SHA-256, as the product does) | `decode-only FILE` |
- * `flash IMAGE TARGET [--no-verify] [--write-zeros] [--seed FILE]` (openImage + writeImage to one target, read back and compared unless
+ * `flash IMAGE TARGET [--no-verify] [--write-zeros] [--bmap FILE] [--seed FILE]` (openImage + writeImage to one target, read back and compared unless
  * --no-verify; with --seed the seed file is read, validated and expanded as `macula flash --seed` does, inside the timing).
  */
 import { randomBytes } from 'node:crypto';
@@ -55,12 +55,14 @@ if (op === 'download') {
   // --write-zeros: every block written, as on a drive without discard (most USB sticks); see discard-zeros.ts.
   const skipZeros = !flags.includes('--write-zeros');
   const seedFile = flags.includes('--seed') ? flags[flags.indexOf('--seed') + 1] : undefined;
+  const bmapFile = flags.includes('--bmap') ? flags[flags.indexOf('--bmap') + 1] : undefined;
+  const bmap = bmapFile === undefined ? undefined : await (await import('../electron/engine/source/read-bmap')).readBmap(bmapFile);
   const seedTexts = seedFile === undefined ? undefined : await seedMaker();
   const { openImage } = await import('../electron/engine/source/open-image');
   const { writeImage } = await import('../electron/engine/write/write-targets');
   startClock();
   const stateConfigs = seedFile === undefined ? undefined : await seedTexts?.(seedFile);
-  const result = await writeImage({ source: await openImage(image), targets: [target], verify, skipZeros, ...(stateConfigs ? { stateConfigs } : {}) });
+  const result = await writeImage({ source: await openImage(image), targets: [target], verify, skipZeros, ...(bmap ? { bmap } : {}), ...(stateConfigs ? { stateConfigs } : {}) });
   const outcome = result.targets[0];
   if (!outcome?.ok) throw new Error(`flash to ${target} failed: ${outcome ? outcome.error.message : 'no result'}`);
   const notes = outcome.notes.length > 0 ? ` (${outcome.notes.join('; ')})` : '';

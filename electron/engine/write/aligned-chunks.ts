@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { abortedError, ioError } from '../source/archive-error';
 import type { ImageReader } from '../source/image-reader';
 import { ALIGNMENT, directIo } from './direct-io';
@@ -181,26 +181,48 @@ export async function* readerChunks(reader: ImageReader, pool: ChunkPool): Async
   }
 }
 
+/** Reads `length` bytes at `position` of `handle` into `buffer` at `at`, stopping early only at the end of the file. */
+async function readAt(handle: FileHandle, buffer: Buffer, at: number, length: number, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, at + filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
+
 /**
  * The chunks of a raw image file, read straight into buffers from `pool` (no stream between: no copy, and no garbage
  * buffer per MiB to wait for the collector), up to the end of the file. Read failures are ERR_IO; `signal` stops
  * reading with ERR_ABORTED. Each chunk must be shared and released, as with alignedChunks.
+ *
+ * With `sparse` (the mapped parts of a block map, as `MappedRanges.wanted` gives them) only those parts of each chunk
+ * are read, as bmaptool reads only mapped blocks: the rest of the buffer holds whatever it held before, and must be
+ * neither written nor hashed. Chunks of the whole file are still yielded, in order, each with its true length.
  */
-export async function* fileChunks(path: string, pool: ChunkPool, signal?: AbortSignal): AsyncGenerator<Chunk> {
+export async function* fileChunks(
+  path: string,
+  pool: ChunkPool,
+  signal?: AbortSignal,
+  sparse?: (offset: number, length: number) => readonly Extent[],
+): AsyncGenerator<Chunk> {
   const handle = await open(path, 'r').catch((err: unknown) => {
     throw ioError(path, err);
   });
   try {
+    const size = sparse ? Number((await handle.stat()).size) : 0;
     for (let index = 0; ; index++) {
       if (signal?.aborted) throw abortedError(path);
       const buffer = await pool.acquire();
       let filled = 0;
       try {
-        while (filled < CHUNK) {
-          const { bytesRead } = await handle.read(buffer, filled, CHUNK - filled, index * CHUNK + filled);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
+        if (sparse) {
+          filled = Math.max(0, Math.min(CHUNK, size - index * CHUNK));
+          for (const { start, length } of sparse(index * CHUNK, filled)) {
+            if ((await readAt(handle, buffer, start, length, index * CHUNK + start)) < length) throw new Error('the file ended early');
+          }
+        } else filled = await readAt(handle, buffer, 0, CHUNK, index * CHUNK);
       } catch (err) {
         pool.release(buffer);
         throw ioError(path, err);

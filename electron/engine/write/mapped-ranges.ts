@@ -82,6 +82,21 @@ export class MappedRanges {
     return alignExtents(mapped, bytes.length);
   }
 
+  /**
+   * The bytes of [offset, offset + length) that `take` will need (every mapped byte, widened as the writes are): what
+   * to read of a chunk of a raw image, whose unmapped parts need not be read at all. No state: any order.
+   */
+  wanted(offset: number, length: number): Extent[] {
+    const end = offset + length;
+    const mapped: { start: number; end: number }[] = [];
+    for (const span of this.spans) {
+      if (span.start >= end) break;
+      if (span.end <= offset) continue;
+      mapped.push({ start: Math.max(span.start, offset) - offset, end: Math.min(span.end, end) - offset });
+    }
+    return alignExtents(mapped, length);
+  }
+
   /** After the last chunk: the image must have been exactly ImageSize long (so every range was read and checked). */
   finish(size: number): void {
     if (size !== this.bmap.imageSize || this.index !== this.spans.length) throw sizeMismatch(this.bmap, this.imagePath, size, 'exactly');

@@ -82,7 +82,11 @@ interface Streamed {
 async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], pool: ChunkPool): Promise<Streamed> {
   const { source, signal } = options;
   const ranges = options.bmap && new (await import('./mapped-ranges')).MappedRanges(options.bmap, source.path);
-  const hash = imageHasher(source);
+  // A raw image with a block map is read only where it is mapped, as bmaptool does (a 25 %-full image: a quarter of
+  // the reading): its SHA-256 is then not known (the bmap's range checksums vouch for every byte written). A seeded
+  // flash reads it whole, for the inventory's image SHA-256 and a table-patched copy of chunk 0 that is written whole.
+  const sparse = ranges && source.compression === 'none' && !lanes.some((l) => l.stateConfig !== undefined) ? ranges : undefined;
+  const hash = sparse ? undefined : imageHasher(source);
   // 'none': the file's own bytes are the image. A source with a reader decodes straight into the pool's buffers.
   const reader = source.compression === 'none' ? undefined : source.openReader?.(signal);
   const input = source.compression === 'none' || reader ? undefined : source.createReadStream(signal);
@@ -90,7 +94,8 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
   let first: Chunk | undefined;
   let complete = true;
   try {
-    const chunks = reader ? readerChunks(reader, pool) : input ? alignedChunks(input, pool) : fileChunks(source.path, pool, signal);
+    const only = sparse && ((offset: number, length: number) => sparse.wanted(offset, length));
+    const chunks = reader ? readerChunks(reader, pool) : input ? alignedChunks(input, pool) : fileChunks(source.path, pool, signal, only);
     for await (const whole of chunks) {
       size += whole.length;
       const writers = live(lanes);
@@ -102,7 +107,7 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
       let chunk = whole;
       try {
         const bytes = whole.buffer.subarray(0, whole.length);
-        await hash.update(bytes);
+        await hash?.update(bytes);
         if (ranges) chunk = { ...whole, extents: ranges.take(whole.offset, bytes) };
       } catch (err) {
         whole.share(0);
@@ -120,14 +125,14 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
       for (const writer of writers) writer.submit(chunk);
     }
     if (ranges && complete) ranges.finish(size);
-    return { sha256: complete ? await hash.finish() : undefined, size, first };
+    return { sha256: complete && hash ? await hash.finish() : undefined, size, first };
   } catch (err) {
     first?.share(0);
     for (const lane of lanes) lane.writer?.abandon();
     throw err;
   } finally {
     input?.destroy();
-    hash.close();
+    hash?.close();
   }
 }
 
@@ -266,7 +271,8 @@ async function finishWrites(lanes: readonly Lane[], streamed: Streamed | undefin
 async function verifyLane(lane: Lane, options: WriteImageOptions, streamed: Streamed, pool: ChunkPool): Promise<void> {
   const kind = lane.prepared?.opened.kind;
   const { size, sha256, digests } = streamed;
-  if (kind === undefined || (sha256 === undefined && digests === undefined) || failureOf(lane)) return;
+  // A block map's flash may have no SHA-256 (read sparsely): its ranges are checked against the bmap instead.
+  if (kind === undefined || (sha256 === undefined && digests === undefined && !options.bmap) || failureOf(lane)) return;
   try {
     await options.hooks?.afterWrite?.(lane.path);
     const verify = options.verify !== false;

@@ -95,7 +95,8 @@ export interface WriteImageResult {
    * out of order (a multi-Block .xz, see place-image.ts) is never read in order while writing: its SHA-256 is that of
    * a verified target's read-back (whose every chunk matched the image's), so it is also undefined when no target
    * verified, and with verification off unless a target was seeded (that one is read back to hash it, no more: the
-   * fleet inventory records a seeded node with the image's SHA-256).
+   * fleet inventory records a seeded node with the image's SHA-256). A raw image written with a block map and no seed
+   * is read only where mapped: undefined too (its bmap's range checksums vouch for what was written).
    */
   readonly sha256: string | undefined;
   /** Image bytes read. */
