@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForNode } from '../bench/measure';
 
 /**
  * What seeding adds to a flash's peak memory (issue 3: every flash within 100 MB). The same image is flashed to a
@@ -33,17 +33,7 @@ beforeAll(async () => {
   mkdirSync(resolve('.cache'), { recursive: true });
   dir = mkdtempSync(resolve('.cache', 'test-seed-memory-'));
   writeFileSync(at('probe.mts'), PROBE);
-  await build({
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    splitting: true,
-    packages: 'external',
-    logLevel: 'warning',
-    outdir: dir,
-    entryPoints: { probe: at('probe.mts') },
-  });
+  await bundleForNode(dir, { probe: at('probe.mts') });
   // Incompressible bytes with an MBR (one partition over the image), as an RPi-style image.
   sh(`head -c ${IMAGE} /dev/urandom > image.img && printf 'label: dos\\nstart=2048, type=83\\n' | sfdisk -q image.img`);
 }, 120_000);

@@ -79,6 +79,17 @@ export function sparseMismatch(sparse: SparseBytes, from: number, actual: Buffer
  * zeros, and writing zeros where no block is keeps none. Reading and writing any span (libext2fs's disk); the 16 MiB
  * state filesystem is built in a few dozen KiB this way instead of a dense 16 MiB buffer.
  */
+/** The pieces of bytes [position, position + length) that fall in one BLOCK each: its index, where in it, how many. */
+function* blockPieces(position: number, length: number): Generator<{ index: number; inBlock: number; n: number; at: number }> {
+  for (let at = position; at < position + length; ) {
+    const index = Math.floor(at / BLOCK);
+    const inBlock = at - index * BLOCK;
+    const n = Math.min(BLOCK - inBlock, position + length - at);
+    yield { index, inBlock, n, at };
+    at += n;
+  }
+}
+
 export class SparseBlocks {
   private readonly blocks = new Map<number, Buffer>();
 
@@ -100,25 +111,18 @@ export class SparseBlocks {
   /** Copies bytes [position, position + length) into `buffer` at `offset`. */
   read(buffer: Buffer, offset: number, length: number, position: number): void {
     this.check(position, length);
-    for (let at = position; at < position + length; ) {
-      const index = Math.floor(at / BLOCK);
-      const inBlock = at - index * BLOCK;
-      const n = Math.min(BLOCK - inBlock, position + length - at);
+    for (const { index, inBlock, n, at } of blockPieces(position, length)) {
       const block = this.blocks.get(index);
       const out = offset + at - position;
       if (block) block.copy(buffer, out, inBlock, inBlock + n);
       else buffer.fill(0, out, out + n);
-      at += n;
     }
   }
 
   /** Stores `length` bytes of `buffer` from `offset` at `position`. */
   write(buffer: Buffer, offset: number, length: number, position: number): void {
     this.check(position, length);
-    for (let at = position; at < position + length; ) {
-      const index = Math.floor(at / BLOCK);
-      const inBlock = at - index * BLOCK;
-      const n = Math.min(BLOCK - inBlock, position + length - at);
+    for (const { index, inBlock, n, at } of blockPieces(position, length)) {
       const from = offset + at - position;
       let block = this.blocks.get(index);
       if (!block && !isZero(buffer.subarray(from, from + n))) {
@@ -126,7 +130,6 @@ export class SparseBlocks {
         this.blocks.set(index, block);
       }
       block?.set(buffer.subarray(from, from + n), inBlock);
-      at += n;
     }
   }
 
