@@ -1,5 +1,6 @@
 import { createHash, randomFillSync } from 'node:crypto';
-import { open, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { copyFile, open, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -224,6 +225,32 @@ describe('writeImage to real loop devices', () => {
     expect(offsets).toHaveLength(Math.ceil(MBR_SIZE / (4 * MiB)));
     expect(offsets.at(-1)).toBe(0);
     expect(offsets.filter((o) => o < MiB)).toEqual([0]);
+  });
+
+  it('reads chunk 0 again to write it last, and refuses an image whose first bytes changed meanwhile: chunk 0 is never written', async () => {
+    const image = join(dir, 'changing.img');
+    await copyFile(mbr, image);
+    const file = join(dir, 'changing-target.img');
+    const offsets: number[] = [];
+    const changeImage = (): void => {
+      const fd = openSync(image, 'r+');
+      writeSync(fd, Buffer.from([0x42]), 0, 1, 1000);
+      closeSync(fd);
+    };
+    const flash = writeImage({
+      source: await openImage(image),
+      targets: [file],
+      hooks: {
+        onWrite: (_t, offset) => {
+          // Chunk 0 was read long before chunk 3 is written: the change lands between its two reads.
+          if (offset === 12 * MiB) changeImage();
+          offsets.push(offset);
+        },
+      },
+    });
+    await expect(flash).rejects.toMatchObject({ code: 'ERR_IO', message: expect.stringContaining('read differently the second time: the image changed while it was written') });
+    expect(offsets).toContain(12 * MiB);
+    expect(offsets.filter((o) => o < 4 * MiB)).toEqual([]);
   });
 
   it('skips the read-back when verify is false: no verifying phase, and a corruption goes unnoticed', async () => {

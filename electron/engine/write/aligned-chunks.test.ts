@@ -56,6 +56,15 @@ describe('fileChunks', () => {
     await chunks.return(undefined);
   });
 
+  it('reads only what it is asked for with readAhead off', async () => {
+    const pool = new ChunkPool(3);
+    const chunks = fileChunks(path, pool, { readAhead: false });
+    const first = (await chunks.next()).value;
+    expect(available(pool)).toBe(2);
+    first?.share(0);
+    await chunks.return(undefined);
+  });
+
   it('gives back the buffer it read ahead into when the caller stops early', async () => {
     const pool = new ChunkPool(3);
     for await (const chunk of fileChunks(path, pool)) {

@@ -192,6 +192,20 @@ async function readAt(handle: FileHandle, buffer: Buffer, at: number, length: nu
   return filled;
 }
 
+/** How fileChunks reads. */
+export interface FileChunksOptions {
+  /** Stops reading with ERR_ABORTED. */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * The mapped parts of a block map (as `MappedRanges.wanted` gives them): only those parts of each chunk are read, as
+   * bmaptool reads only mapped blocks; the rest of the buffer holds whatever it held before, and must be neither written
+   * nor hashed. Chunks of the whole file are still yielded, in order, each with its true length.
+   */
+  readonly sparse?: ((offset: number, length: number) => readonly Extent[]) | undefined;
+  /** Read the next chunk while the caller works on this one (default); off for a caller that wants only the first. */
+  readonly readAhead?: boolean;
+}
+
 /** One chunk of a raw image file being read ahead of its consumer. */
 interface ChunkRead {
   readonly index: number;
@@ -205,20 +219,12 @@ interface ChunkRead {
  * buffer per MiB to wait for the collector), up to the end of the file. Read failures are ERR_IO; `signal` stops
  * reading with ERR_ABORTED. Each chunk must be shared and released, as with alignedChunks.
  *
- * The next chunk is read while the caller hashes this one, when the pool has a buffer to spare (never waiting for one
- * to read ahead): reading 4 MiB from the page cache and hashing it then overlap instead of taking turns, which was a
- * third of a CPU-bound raw flash's write time.
- *
- * With `sparse` (the mapped parts of a block map, as `MappedRanges.wanted` gives them) only those parts of each chunk
- * are read, as bmaptool reads only mapped blocks: the rest of the buffer holds whatever it held before, and must be
- * neither written nor hashed. Chunks of the whole file are still yielded, in order, each with its true length.
+ * Unless told not to, the next chunk is read while the caller hashes this one, when the pool has a buffer to spare
+ * (never waiting for one to read ahead): reading 4 MiB from the page cache and hashing it then overlap instead of
+ * taking turns, which was a third of a CPU-bound raw flash's write time.
  */
-export async function* fileChunks(
-  path: string,
-  pool: ChunkPool,
-  signal?: AbortSignal,
-  sparse?: (offset: number, length: number) => readonly Extent[],
-): AsyncGenerator<Chunk> {
+export async function* fileChunks(path: string, pool: ChunkPool, options: FileChunksOptions = {}): AsyncGenerator<Chunk> {
+  const { signal, sparse, readAhead = true } = options;
   const handle = await open(path, 'r').catch((err: unknown) => {
     throw ioError(path, err);
   });
@@ -255,7 +261,7 @@ export async function* fileChunks(
         throw ioError(path, err);
       }
       if (filled === 0) return pool.release(current.buffer);
-      if (filled === CHUNK && index + 1 < chunks) {
+      if (readAhead && filled === CHUNK && index + 1 < chunks) {
         const spare = pool.tryAcquire();
         if (spare) ahead = start(index + 1, spare);
       }

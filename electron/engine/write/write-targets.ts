@@ -3,7 +3,8 @@ import type { Bmap } from '../../../shared/bmap';
 import { MaculaError } from '../../../shared/errors';
 import { BatchHasher } from '../io/batch-hasher';
 import type { TargetFilesystem, TargetState } from '../seed/target-state';
-import { type Chunk, ChunkPool, alignedChunks, fileChunks, readerChunks } from './aligned-chunks';
+import { type Chunk, ChunkPool, type FileChunksOptions, alignedChunks, fileChunks, readerChunks } from './aligned-chunks';
+import type { Extent } from './mapped-ranges';
 import { PLACED_WRITE_DEPTH, type ChunkDigests, placeImage, placedPool, placedReader } from './place-image';
 import { type PreparedTarget, asMaculaError, checkTarget, prepareTarget } from './prepare-target';
 import { TargetProgress } from './target-progress';
@@ -68,35 +69,84 @@ interface Streamed {
   readonly digests?: ChunkDigests | undefined;
   /** Image bytes read. */
   readonly size: number;
-  /** Chunk 0, held back to be written last. */
+  /** Chunk 0, read again at the end to be written last. */
   readonly first: Chunk | undefined;
+}
+
+/** Which parts of a chunk are the image's to write: all of it, or a block map's extents of it. */
+type ChunkExtents = readonly Extent[] | undefined;
+
+/** Chunk 0 as the stream first saw it, to check it when it is read again. */
+interface FirstSeen {
+  readonly length: number;
+  readonly extents: ChunkExtents;
+  /** SHA-256 of its bytes to be written (see writtenDigest). */
+  readonly digest: Buffer;
+}
+
+/**
+ * The image's chunks from its start, in buffers from `pool`: a raw file read straight into them (with `only`, just its
+ * block map's mapped parts; `readAhead`: see fileChunks), a decoder writing into them, or else the decoded stream
+ * regrouped into them.
+ */
+async function* imageChunks(options: WriteImageOptions, pool: ChunkPool, only: FileChunksOptions['sparse'], readAhead: boolean): AsyncGenerator<Chunk> {
+  const { source, signal } = options;
+  if (source.compression === 'none') return yield* fileChunks(source.path, pool, { signal, sparse: only, readAhead });
+  const reader = source.openReader?.(signal);
+  if (reader) return yield* readerChunks(reader, pool);
+  const input = source.createReadStream(signal);
+  try {
+    yield* alignedChunks(input, pool);
+  } finally {
+    input.destroy();
+  }
+}
+
+/** SHA-256 of the bytes of `chunk` that get written. */
+function writtenDigest(chunk: Chunk, extents: ChunkExtents): Buffer {
+  const hash = createHash('sha256');
+  for (const { start, length } of extents ?? [{ start: 0, length: chunk.length }]) hash.update(chunk.buffer.subarray(start, start + length));
+  return hash.digest();
+}
+
+/**
+ * Chunk 0 read (or decoded) again from the start of the image, to be written last, checked against the SHA-256 its
+ * written bytes had the first time: holding it through the whole write instead would keep a 4 MiB buffer for nothing.
+ */
+async function readFirstAgain(options: WriteImageOptions, pool: ChunkPool, only: FileChunksOptions['sparse'], seen: FirstSeen): Promise<Chunk> {
+  const chunks = imageChunks(options, pool, only, false);
+  try {
+    const again = (await chunks.next()).value;
+    if (again && again.length === seen.length && writtenDigest(again, seen.extents).equals(seen.digest)) return seen.extents ? { ...again, extents: seen.extents } : again;
+    again?.share(0);
+    throw new MaculaError('ERR_IO', `the first ${seen.length} bytes of ${options.source.path} read differently the second time: the image changed while it was written`, { path: options.source.path });
+  } finally {
+    await chunks.return(undefined);
+  }
 }
 
 /**
  * Streams the image once into every live writer, hashing it on the way (the only hash pass). A raw
- * image is read straight into the pool's buffers; anything else is decoded into them. Chunk 0 is kept aside for the
- * caller; reading stops early when every target has failed (no hash then). With a block map only its mapped extents
- * of each chunk are written, and an unmapped chunk goes nowhere. If the image fails (unreadable, or a range off its block map's checksum),
- * chunks not yet started are dropped on every target before the error is thrown.
+ * image is read straight into the pool's buffers; anything else is decoded into them. Chunk 0 is hashed and handed
+ * back to the pool, then read again at the end for the caller to write last; reading stops early when every target has
+ * failed (no hash then). With a block map only its mapped extents of each chunk are written, and an unmapped chunk goes
+ * nowhere. If the image fails (unreadable, a range off its block map's checksum, or chunk 0 read differently the second
+ * time), chunks not yet started are dropped on every target before the error is thrown: chunk 0 is then never written.
  */
 async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], pool: ChunkPool): Promise<Streamed> {
-  const { source, signal } = options;
+  const { source } = options;
   const ranges = options.bmap && new (await import('./mapped-ranges')).MappedRanges(options.bmap, source.path);
   // A raw image with a block map is read only where it is mapped, as bmaptool does (a 25 %-full image: a quarter of
   // the reading): its SHA-256 is then not known (the bmap's range checksums vouch for every byte written). A seeded
   // flash reads it whole, for the inventory's image SHA-256 and a table-patched copy of chunk 0 that is written whole.
   const sparse = ranges && source.compression === 'none' && !lanes.some((l) => l.stateConfig !== undefined) ? ranges : undefined;
+  const only = sparse && ((offset: number, length: number) => sparse.wanted(offset, length));
   const hash = sparse ? undefined : imageHasher(source);
-  // 'none': the file's own bytes are the image. A source with a reader decodes straight into the pool's buffers.
-  const reader = source.compression === 'none' ? undefined : source.openReader?.(signal);
-  const input = source.compression === 'none' || reader ? undefined : source.createReadStream(signal);
   let size = 0;
-  let first: Chunk | undefined;
+  let head: FirstSeen | undefined;
   let complete = true;
   try {
-    const only = sparse && ((offset: number, length: number) => sparse.wanted(offset, length));
-    const chunks = reader ? readerChunks(reader, pool) : input ? alignedChunks(input, pool) : fileChunks(source.path, pool, signal, only);
-    for await (const whole of chunks) {
+    for await (const whole of imageChunks(options, pool, only, true)) {
       size += whole.length;
       const writers = live(lanes);
       if (writers.length === 0) {
@@ -109,15 +159,12 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
         const bytes = whole.buffer.subarray(0, whole.length);
         await hash?.update(bytes);
         if (ranges) chunk = { ...whole, extents: ranges.take(whole.offset, bytes) };
+        if (chunk.index === 0) head = { length: chunk.length, extents: chunk.extents, digest: writtenDigest(chunk, chunk.extents) };
       } catch (err) {
         whole.share(0);
         throw err;
       }
-      if (chunk.index === 0) {
-        first = chunk;
-        continue;
-      }
-      if (chunk.extents?.length === 0) {
+      if (chunk.index === 0 || chunk.extents?.length === 0) {
         chunk.share(0);
         continue;
       }
@@ -125,13 +172,12 @@ async function streamImage(options: WriteImageOptions, lanes: readonly Lane[], p
       for (const writer of writers) writer.submit(chunk);
     }
     if (ranges && complete) ranges.finish(size);
+    const first = complete && head ? await readFirstAgain(options, pool, only, head) : undefined;
     return { sha256: complete && hash ? await hash.finish() : undefined, size, first };
   } catch (err) {
-    first?.share(0);
     for (const lane of lanes) lane.writer?.abandon();
     throw err;
   } finally {
-    input?.destroy();
     hash?.close();
   }
 }
@@ -412,9 +458,9 @@ export async function writeImage(options: WriteImageOptions): Promise<WriteImage
     await buildStates(lanes);
     const stop = new AbortController();
     const placed = placedReader(options, stop);
-    // chunk 0 aside + maxInFlight being written + one being filled (+ slack for several targets at different points);
-    // the read-back reuses these buffers.
-    const pool = placed ? placedPool(placed, writeDepth(options), lanes.length) : new ChunkPool(writeDepth(options) + 2 + (lanes.length > 1 ? 2 : 0));
+    // maxInFlight being written + one being filled (+ slack for several targets at different points); chunk 0 is not
+    // held (it is read again at the end). The read-back reuses these buffers.
+    const pool = placed ? placedPool(placed, writeDepth(options), lanes.length) : new ChunkPool(writeDepth(options) + 1 + (lanes.length > 1 ? 2 : 0));
     let streamed: Streamed | undefined;
     try {
       const abandon = (): void => lanes.forEach((l) => l.writer?.abandon());
