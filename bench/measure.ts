@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { ENGINE_NODE_FLAGS } from '../electron/engine/app/engine-node-flags';
 
 const run = promisify(execFile);
 
@@ -40,8 +41,8 @@ export async function measureCommand(shellCommand: string, options: MeasureOptio
  * span, every thread) on stderr: Node start-up (~0.1 s, more under tsx) is not the speed being measured. Peak RSS is
  * GNU time's, over the whole process.
  */
-export async function measureNodeScript(script: string, args: readonly string[], options: MeasureOptions = {}): Promise<Measurement> {
-  const m = await measureCommand(`node ${[script, ...args].map(quote).join(' ')}`, options);
+export async function measureNodeScript(script: string, args: readonly string[], options: MeasureOptions = {}, nodeFlags: readonly string[] = []): Promise<Measurement> {
+  const m = await measureCommand(`node ${[...nodeFlags, script, ...args].map(quote).join(' ')}`, options);
   const elapsed = /ELAPSED ([\d.]+)/.exec(m.stderr);
   if (!elapsed) throw new Error(`${script} reported no time:\n${m.stderr}`);
   const cpu = /CPU ([\d.]+)/.exec(m.stderr);
@@ -51,6 +52,7 @@ export async function measureNodeScript(script: string, args: readonly string[],
 /**
  * Runs one engine operation in its own Node process (bench/probe.ts), so its peak memory is its own and the same
  * tool measures it as measures the reference commands; the time is the operation's own, without process start-up.
+ * The process gets the Node options the CLI and the app's writer run with (engine-node-flags.ts).
  */
 export function measureEngine(op: string, ...args: string[]): Promise<Measurement> {
   return measureEngineWith({}, op, ...args);
@@ -58,7 +60,7 @@ export function measureEngine(op: string, ...args: string[]): Promise<Measuremen
 
 /** measureEngine with options (a prefix that puts the probe in a cgroup). */
 export async function measureEngineWith(options: MeasureOptions, op: string, ...args: string[]): Promise<Measurement> {
-  return measureNodeScript(await bundledProbe(), [op, ...args], options);
+  return measureNodeScript(await bundledProbe(), [op, ...args], options, ENGINE_NODE_FLAGS);
 }
 
 /** The best (fastest) of `n` runs, which is the least disturbed by the other tenant of a 2-core machine. */

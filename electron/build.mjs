@@ -1,6 +1,10 @@
 // Bundles the Node and Electron entry points with esbuild; npm packages stay external (native addons among them).
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
+// The Node options of every process that flashes (see electron/engine/app/engine-node-flags.ts for why).
+import engineNode from './engine/app/engine-node-flags.json' with { type: 'json' };
+
+const FLAGS = engineNode.flags.join(' ');
 
 // Worker threads the engine starts; each must sit next to the bundle that starts it (see engine/io/worker-launcher.ts).
 const WORKERS = {
@@ -23,7 +27,8 @@ await Promise.all([
       start: 'electron/cli/start.ts',
     },
     outdir: 'dist/cli',
-    banner: { js: '#!/usr/bin/env node' },
+    // env -S splits the options off the interpreter's name (coreutils, BSD env; npm's Windows shims read it too).
+    banner: { js: `#!/usr/bin/env -S node ${FLAGS}` },
   }),
   // The workers stay single files, outside the split: a packaged app runs them from app.asar.unpacked, where the
   // shared chunks (inside app.asar) are not.
@@ -76,13 +81,13 @@ const SH_LAUNCHER = `#!/bin/sh
 # macula: the headless CLI of the installed Macula Companion app.
 res=$(cd "$(dirname "$0")/.." && pwd)
 for exe in "$res/../macula-companion" "$res/../MacOS/Macula Companion"; do
-  [ -x "$exe" ] && ELECTRON_RUN_AS_NODE=1 exec "$exe" "$res/app.asar/dist/cli/macula.js" "$@"
+  [ -x "$exe" ] && ELECTRON_RUN_AS_NODE=1 exec "$exe" ${FLAGS} "$res/app.asar/dist/cli/macula.js" "$@"
 done
 echo "macula: the Macula Companion executable was not found beside $res" >&2
 exit 1
 `;
 const CMD_LAUNCHER = '@echo off\r\nrem macula: the headless CLI of the installed Macula Companion app.\r\n' +
-  'set ELECTRON_RUN_AS_NODE=1\r\n"%~dp0..\\..\\Macula Companion.exe" "%~dp0..\\app.asar\\dist\\cli\\macula.js" %*\r\n';
+  `set ELECTRON_RUN_AS_NODE=1\r\n"%~dp0..\\..\\Macula Companion.exe" ${FLAGS} "%~dp0..\\app.asar\\dist\\cli\\macula.js" %*\r\n`;
 await mkdir('dist/bin', { recursive: true });
 await writeFile('dist/bin/macula', SH_LAUNCHER, { mode: 0o755 });
 await writeFile('dist/bin/macula.cmd', CMD_LAUNCHER);

@@ -107,7 +107,7 @@ describe('writer elevation, per platform (platform injected)', () => {
 
   it('the packaged app runs the writer as Electron-as-Node over the CLI bundle beside main.cjs', () => {
     expect(appWriterRuntime('/opt/M/resources/app.asar/dist/electron', '/opt/M/macula-companion')).toEqual({
-      node: ['/opt/M/macula-companion'],
+      node: ['/opt/M/macula-companion', '--max-semi-space-size=1'],
       script: '/opt/M/resources/app.asar/dist/cli/macula.js',
       env: { ELECTRON_RUN_AS_NODE: '1' },
     });

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ENGINE_NODE_FLAGS } from '../electron/engine/app/engine-node-flags';
 
 /**
  * electron-builder.yml checked without packaging (that needs Electron and the network): against electron-builder's
@@ -116,5 +117,11 @@ describe('electron-builder.yml', () => {
     expect(readFileSync(join(root, 'dist/bin/macula'), 'utf8')).toContain('app.asar/dist/cli/macula.js');
     expect(statSync(join(root, 'dist/bin/macula')).mode & 0o111).not.toBe(0);
     expect(readFileSync(join(root, 'dist/bin/macula.cmd'), 'utf8')).toContain('app.asar\\dist\\cli\\macula.js');
+    // Every way in runs the CLI with the engine's Node options: the launchers and the bundle's own shebang.
+    const flags = ENGINE_NODE_FLAGS.join(' ');
+    expect(flags).not.toBe('');
+    expect(readFileSync(join(root, 'dist/bin/macula'), 'utf8')).toContain(`"$exe" ${flags} "$res/app.asar/dist/cli/macula.js"`);
+    expect(readFileSync(join(root, 'dist/bin/macula.cmd'), 'utf8')).toContain(`.exe" ${flags} "%~dp0..\\app.asar`);
+    expect(readFileSync(join(root, 'dist/cli/macula.js'), 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
   });
 });

@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINE_NODE_FLAGS } from '../electron/engine/app/engine-node-flags';
 import { runWriter } from '../electron/engine/writer-process/writer-client';
 import { LoopLab } from './helpers/loop-device';
 import { LAB_USER, PolkitLab, polkitLabUnavailable } from './helpers/polkit-lab';
@@ -91,9 +92,10 @@ describe.skipIf(skip !== undefined && !inCi)('the elevated writer through real p
     expect(report.uid).toBe(polkit.uid);
     expect(report.uid).not.toBe(0);
     // The engine's one policy, for a non-root Linux host with polkit: the writer through pkexec, nothing in-process.
-    expect(report.launch).toMatchObject({ kind: 'elevated', command: ['/usr/bin/pkexec', process.execPath, '--import', expect.stringMatching(/tsx/), join(repo, 'electron/cli/macula.ts'), 'write', '--ipc'] });
-    // pkexec execs the writer in place: the app's own child runs as root (real and effective uid).
-    expect(report.writer).toMatchObject({ uid: [0, 0], cmdline: expect.arrayContaining(['write', '--ipc']) });
+    expect(report.launch).toMatchObject({ kind: 'elevated', command: ['/usr/bin/pkexec', process.execPath, ...ENGINE_NODE_FLAGS, '--import', expect.stringMatching(/tsx/), join(repo, 'electron/cli/macula.ts'), 'write', '--ipc'] });
+    // pkexec execs the writer in place: the app's own child runs as root (real and effective uid), with the engine's
+    // Node options.
+    expect(report.writer).toMatchObject({ uid: [0, 0], cmdline: expect.arrayContaining([...ENGINE_NODE_FLAGS, 'write', '--ipc']) });
     expect(report.error).toBeUndefined();
     expect(report.result).toMatchObject({ kind: 'result', size: imageBytes.length, sha256: sha256(imageBytes), targets: [{ path: target.device, ok: true, verified: true }] });
     expect(deviceHash(target.device, imageBytes.length)).toBe(sha256(imageBytes));
