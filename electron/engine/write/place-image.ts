@@ -38,8 +38,9 @@ export const PLACED_WRITE_DEPTH = 1;
  */
 export function placedReader(options: WriteImageOptions, stop: AbortController): PlacedReader | undefined {
   if (options.bmap || !options.source.openPlaced) return undefined;
-  options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
-  return options.source.openPlaced(stop.signal);
+  // AbortSignal.any, not a listener on the caller's signal: a listener would stay on it after the flash (an app that
+  // reuses one signal for many flashes would collect one per flash).
+  return options.source.openPlaced(options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal);
 }
 
 /**
