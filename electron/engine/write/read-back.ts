@@ -32,39 +32,46 @@ export async function readSpan(target: OpenedTarget, buffer: Buffer, position: n
   return buffer.subarray(skip, Math.max(skip, Math.min(got, skip + length)));
 }
 
+/** `length` bytes of the target at `position`: one readSpan's worth (see its limits). */
+export interface Span {
+  readonly position: number;
+  readonly length: number;
+}
+
 /** A read started ahead of the caller. */
 interface Pending {
   readonly buffer: Buffer;
   readonly length: number;
-  readonly got: Promise<number>;
+  readonly got: Promise<Buffer>;
 }
 
 /**
- * The target's bytes [0, size) in CHUNK windows, in order, with up to `depth` positional reads in flight (each into an
- * aligned buffer of `pool`, padded to whole sectors, as O_DIRECT wants), so the device keeps reading while the caller
- * works on a window. A window is valid until the next one is asked for. A shorter window means the target ends there;
- * nothing follows it. Only an empty-handed reader waits for the pool, so readers sharing one never deadlock. Ending
- * early (break, throw) waits for the reads in flight before their buffers go back to the pool.
+ * The target's bytes at each of `spans`, in order, with up to `depth` reads in flight (each into an aligned buffer of
+ * `pool`, widened as O_DIRECT wants, see readSpan), so the device keeps reading while the caller works on a span. A
+ * span's bytes are valid until the next one is asked for. Fewer bytes than asked mean the target ends there; nothing
+ * follows them. Only an empty-handed reader waits for the pool, so readers sharing one never deadlock. Ending early
+ * (break, throw) waits for the reads in flight before their buffers go back to the pool.
  */
-export async function* readWindows(target: OpenedTarget, size: number, pool: ChunkPool, depth: number): AsyncGenerator<Buffer> {
+export async function* readSpans(target: OpenedTarget, spans: Iterable<Span>, pool: ChunkPool, depth: number): AsyncGenerator<Buffer> {
   const pending: Pending[] = [];
+  const iterator = spans[Symbol.iterator]();
+  let upcoming = iterator.next();
   let held: Buffer | undefined;
-  let started = 0;
   try {
-    while (pending.length > 0 || started < size) {
-      while (pending.length < depth && started < size) {
+    while (pending.length > 0 || !upcoming.done) {
+      while (pending.length < depth && !upcoming.done) {
         const buffer = pending.length === 0 ? await pool.acquire() : pool.tryAcquire();
         if (!buffer) break;
-        const length = Math.min(CHUNK, size - started);
-        const got = readFully(target, buffer, paddedLength(length, target.sectorSize), started);
+        const { position, length } = upcoming.value;
+        upcoming = iterator.next();
+        const got = readSpan(target, buffer, position, length);
         got.catch(() => undefined); // awaited in turn below; this only keeps a later read's failure from going unhandled
         pending.push({ buffer, length, got });
-        started += length;
       }
       const head = pending.shift();
       if (!head) break;
       held = head.buffer;
-      const bytes = head.buffer.subarray(0, Math.min(await head.got, head.length));
+      const bytes = await head.got;
       yield bytes;
       held = undefined;
       pool.release(head.buffer);
@@ -77,4 +84,13 @@ export async function* readWindows(target: OpenedTarget, size: number, pool: Chu
       pool.release(buffer);
     }
   }
+}
+
+/** The target's bytes [0, size) in CHUNK windows, in order, as readSpans reads them. */
+export function readWindows(target: OpenedTarget, size: number, pool: ChunkPool, depth: number): AsyncGenerator<Buffer> {
+  return readSpans(target, chunkSpans(size), pool, depth);
+}
+
+function* chunkSpans(size: number): Generator<Span> {
+  for (let position = 0; position < size; position += CHUNK) yield { position, length: Math.min(CHUNK, size - position) };
 }

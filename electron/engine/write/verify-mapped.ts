@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
+import { type Hash, createHash } from 'node:crypto';
 import { type Bmap, type BmapRange, describeRange, rangeSpan } from '../../../shared/bmap';
 import { MaculaError } from '../../../shared/errors';
 import type { ImageSource } from '../source/image-source';
 import type { BytePatch } from '../seed/partition-plan';
-import { CHUNK } from './aligned-chunks';
-import { ALIGNMENT, directIo } from './direct-io';
+import { CHUNK, type ChunkPool } from './aligned-chunks';
+import { ALIGNMENT } from './direct-io';
 import { type OpenedTarget, type TargetKind, openForRead } from './open-target';
 import { restoreOriginals } from './original-bytes';
-import { readSpan } from './read-back';
+import { readSpan, readSpans } from './read-back';
+import { READ_DEPTH } from './verify-target';
 import { describeOffset } from './write-errors';
 
 /** Inputs of one sparse read-back. */
@@ -20,6 +21,8 @@ export interface VerifyMappedOptions {
   readonly onVerified: (bytes: number) => void;
   /** A seeded target's table sectors: the image's bytes there, put back before comparing (see original-bytes.ts). */
   readonly originals?: readonly BytePatch[] | undefined;
+  /** Aligned buffers for the reads (the write's pool, idle by now). */
+  readonly pool: ChunkPool;
 }
 
 /** Pieces of [start, end) that each fit one readSpan: the first up to the next ALIGNMENT-aligned CHUNK window. */
@@ -56,26 +59,42 @@ async function firstDifferenceIn(target: OpenedTarget, buffer: Buffer, options: 
   }
 }
 
-async function verifyRange(target: OpenedTarget, buffer: Buffer, options: VerifyMappedOptions, range: BmapRange): Promise<void> {
-  const { bmap } = options;
-  const { start, end } = rangeSpan(bmap, range);
-  const hash = createHash(bmap.checksumType);
-  let short = false;
-  for (const { position, length } of pieces(start, end)) {
-    if (options.signal?.aborted) throw new MaculaError('ERR_ABORTED', `verifying ${target.path} was cancelled`, { path: target.path });
-    const actual = await readSpan(target, buffer, position, length);
-    restoreOriginals(actual, position, options.originals);
-    hash.update(actual);
-    if (actual.length < length) {
-      short = true;
-      break;
-    }
-    options.onVerified(length);
+/** One read of a sparse read-back: a piece of a mapped range, `last` if the range ends with it. */
+interface MappedPiece {
+  readonly range: BmapRange;
+  readonly position: number;
+  readonly length: number;
+  readonly last: boolean;
+}
+
+/** Every piece of every mapped range, in the order they are read back. */
+function* mappedPieces(bmap: Bmap): Generator<MappedPiece> {
+  for (const range of bmap.ranges) {
+    const { start, end } = rangeSpan(bmap, range);
+    for (const { position, length } of pieces(start, end)) yield { range, position, length, last: position + length === end };
   }
-  const actual = hash.digest('hex');
-  if (!short && actual === range.checksum) return;
-  const offset = (await firstDifferenceIn(target, buffer, options, start, end)) ?? start;
-  throw new MaculaError(
+}
+
+/** What a range's read-back found when it did not match: its hash, and whether the target ended inside it. */
+interface BadRange {
+  readonly range: BmapRange;
+  readonly actual: string;
+  readonly short: boolean;
+}
+
+/** ERR_VERIFY_MISMATCH for `bad`, naming the first byte where the target differs from the image. */
+async function rangeMismatch(target: OpenedTarget, options: VerifyMappedOptions, bad: BadRange): Promise<MaculaError> {
+  const { bmap, pool } = options;
+  const { start, end } = rangeSpan(bmap, bad.range);
+  const buffer = await pool.acquire();
+  let offset: number;
+  try {
+    offset = (await firstDifferenceIn(target, buffer, options, start, end)) ?? start;
+  } finally {
+    pool.release(buffer);
+  }
+  const { range, actual, short } = bad;
+  return new MaculaError(
     'ERR_VERIFY_MISMATCH',
     `${target.path} differs from the image at ${describeOffset(offset)} (${describeRange(bmap, range)}: ${bmap.checksumType} ${actual} instead of ${range.checksum}${short ? '; the target ends inside it' : ''})`,
     { path: target.path, offset, expected: range.checksum, actual },
@@ -83,15 +102,35 @@ async function verifyRange(target: OpenedTarget, buffer: Buffer, options: Verify
 }
 
 /**
- * Reads back only the mapped ranges of a sparse write, never from the page cache (see openForRead), and checks each
- * against the block map's own checksum (the image was checked against the same checksums as it streamed). A bad range
- * is compared byte by byte with the image to name the first differing offset: ERR_VERIFY_MISMATCH. Returns the open's note.
+ * Reads back only the mapped ranges of a sparse write, never from the page cache (see openForRead), several reads in
+ * flight (buffers from the write's pool, idle by now), and checks each range against the block map's own checksum (the
+ * image was checked against the same checksums as it streamed). A bad range is compared byte by byte with the image to
+ * name the first differing offset: ERR_VERIFY_MISMATCH. Returns the open's note.
  */
 export async function verifyMappedRanges(path: string, kind: TargetKind, options: VerifyMappedOptions): Promise<string | undefined> {
+  const { bmap, signal, originals } = options;
   const target = await openForRead(path, kind);
-  const buffer = directIo.getAlignedBuffer(CHUNK, ALIGNMENT);
   try {
-    for (const range of options.bmap.ranges) await verifyRange(target, buffer, options, range);
+    const expected = mappedPieces(bmap);
+    let hash: Hash | undefined;
+    let bad: BadRange | undefined;
+    for await (const actual of readSpans(target, mappedPieces(bmap), options.pool, READ_DEPTH)) {
+      if (signal?.aborted) throw new MaculaError('ERR_ABORTED', `verifying ${path} was cancelled`, { path });
+      const piece = expected.next().value as MappedPiece; // the same sequence readSpans reads
+      restoreOriginals(actual, piece.position, originals);
+      hash ??= createHash(bmap.checksumType);
+      hash.update(actual);
+      const short = actual.length < piece.length;
+      if (!short) options.onVerified(piece.length);
+      if (!piece.last && !short) continue;
+      const digest = hash.digest('hex');
+      hash = undefined;
+      if (short || digest !== piece.range.checksum) {
+        bad = { range: piece.range, actual: digest, short };
+        break;
+      }
+    }
+    if (bad) throw await rangeMismatch(target, options, bad);
     return target.note;
   } finally {
     await target.handle.close();

@@ -328,7 +328,7 @@ async function verifyLane(lane: Lane, options: WriteImageOptions, streamed: Stre
     lane.progress.enter('verifying', bmap ? await mappedBytes(bmap) : size);
     const originals = lane.state?.originals;
     let note: string | undefined;
-    if (bmap) note = await (await import('./verify-mapped')).verifyMappedRanges(lane.path, kind, { source, bmap, signal, onVerified, originals });
+    if (bmap) note = await (await import('./verify-mapped')).verifyMappedRanges(lane.path, kind, { source, bmap, signal, onVerified, originals, pool });
     else if (sha256 !== undefined) note = await verifyTarget(lane.path, kind, { source, image: { size, sha256 }, pool, signal, onVerified, originals });
     else {
       const read = await (await import('./verify-chunks')).verifyChunks(lane.path, kind, { source, size, digests: verify ? digests : undefined, pool, signal, onVerified, originals });
