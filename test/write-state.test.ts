@@ -85,6 +85,22 @@ describe.skipIf(!root)('writeImage with a seed (root: loop devices)', () => {
     expect(await sh('debugfs', ['-R', 'cat /macula/system/config.yaml', `${device}p3`])).toBe(SEED);
   });
 
+  it('seeds more targets at once than the write has buffers (eight regular files), each its own seed', async () => {
+    const files = Array.from({ length: 8 }, (_, i) => join(dir, `many-${i}.img`));
+    for (const file of files) {
+      await writeFile(file, '');
+      await truncate(file, 100 * MiB);
+    }
+    const seeds = files.map((_, i) => SEED.replace('engine-node', `engine-node-${i}`));
+    const result = await writeImage({ source: await openImage(mbr), targets: files, stateConfigs: seeds });
+    expect(result.targets).toEqual(files.map((path) => expect.objectContaining({ path, ok: true, verified: true, state: expect.objectContaining({ table: 'mbr', partition: 3 }) })));
+    for (const [i, file] of files.entries()) {
+      const device = await loops.attach(file);
+      await sh('partx', ['-a', device]);
+      expect(await sh('debugfs', ['-R', 'cat /macula/system/config.yaml', `${device}p3`])).toBe(seeds[i]);
+    }
+  });
+
   it('seeds in a sparse write with a block map, the read-back passing', async () => {
     const sparse = join(dir, 'sparse.img');
     await writeFile(sparse, '');
