@@ -208,7 +208,6 @@ export interface FileChunksOptions {
 
 /** One chunk of a raw image file being read ahead of its consumer. */
 interface ChunkRead {
-  readonly index: number;
   readonly buffer: Buffer;
   /** Bytes read; rejects with the read's error. */
   readonly filled: Promise<number>;
@@ -243,7 +242,7 @@ export async function* fileChunks(path: string, pool: ChunkPool, options: FileCh
   const start = (index: number, buffer: Buffer): ChunkRead => {
     const filled = readChunk(index, buffer);
     filled.catch(() => undefined); // awaited in turn; this only keeps a read ahead that is never awaited from going unhandled
-    return { index, buffer, filled };
+    return { buffer, filled };
   };
   // Chunks past the file's length at open are not read ahead: a file that grows is read to its end in turn.
   const chunks = Math.ceil(size / CHUNK);
