@@ -76,6 +76,8 @@ export const ERROR_CODES = {
     'ERR_TARGET_READ_ONLY',
     // A disk that reports no size: an empty card reader, or a device that is not a storage medium (an unset zram).
     'ERR_TARGET_NO_MEDIUM',
+    // The path the elevated writer checked names another device (or none) by the time it is opened: nothing written.
+    'ERR_TARGET_CHANGED',
     // Less free space after the image than the state partition needs; the image itself is still written intact.
     'ERR_NO_ROOM_FOR_STATE',
   ],

@@ -13,6 +13,7 @@ const MAX_SEED_TEXT = 8 * 1024 * 1024;
 
 const path = z.string().min(1).max(4096);
 const byteCount = z.number().int().nonnegative();
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** App → writer: write one image to targets, or cancel the write in progress. */
 export const writerRequestSchema = z.discriminatedUnion('kind', [
@@ -31,6 +32,12 @@ export const writerRequestSchema = z.discriminatedUnion('kind', [
      * and validates each again and puts it in a new MACULAOS_STATE partition after the image. Holds secrets: never logged.
      */
     seeds: z.array(z.string().max(MAX_SEED_TEXT)).min(1).max(32).optional(),
+    /**
+     * The SHA-256 of the image file that the unprivileged side verified against the signed SHA256SUMS (or a hash the
+     * user gave). The writer hashes the file as it reads it and writes chunk 0 (the image's first 4 MiB, written last)
+     * only when the two are equal: nothing unverified becomes bootable, whatever happened to the file meanwhile.
+     */
+    sha256: sha256Hex.optional(),
   }),
   z.strictObject({ kind: z.literal('cancel') }),
 ]);
@@ -72,7 +79,7 @@ export const writerEventSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('result'),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    sha256: sha256Hex.optional(),
     size: byteCount,
     targets: z.array(targetResultSchema),
   }),

@@ -78,7 +78,8 @@ export const flashCommand: Command = {
     // The download, catalog and OpenPGP modules (and the seed, bmap and fleet ones below) load only when used: a plain
     // flash of a local image stays within its memory budget (issue 3: 100 MB).
     const remote = isRemoteImage(given, existsSync(given));
-    const image = remote ? (await (await import('../acquire-args')).acquireFromArgs(given, args, out, signal)).image.path : given;
+    const acquired = remote ? (await (await import('../acquire-args')).acquireFromArgs(given, args, out, signal)).image : undefined;
+    const image = acquired?.path ?? given;
     const source = await openImage(image);
     const sparse = await chooseBmap(context, image, source);
     const imageSize = source.sizeHint ?? sparse?.bmap.imageSize;
@@ -112,6 +113,8 @@ export const flashCommand: Command = {
       writeZeros: args.flag('write-zeros'),
       bmap: sparse,
       stateConfigs,
+      // What the signed sums vouch for is what becomes bootable: the writer checks the file it reads against it.
+      expectedSha256: acquired?.sha256,
       signal,
       onProgress,
     });

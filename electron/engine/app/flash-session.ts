@@ -91,6 +91,7 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
       verify: plan.verify,
       bmap: image.bmap,
       stateConfigs: plan.seeds?.map((s) => s.yaml),
+      expectedSha256: image.sha256,
       signal,
       onProgress: throttled(emit, flashId),
     });

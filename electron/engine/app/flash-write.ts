@@ -47,6 +47,8 @@ export interface FlashWriteOptions {
   readonly bmap?: { readonly path: string; readonly bmap: Bmap } | undefined;
   /** Seed YAML per target, in target order (secrets: passed only in memory or over the writer's stdin). */
   readonly stateConfigs?: readonly string[] | undefined;
+  /** The SHA-256 the image file was verified to have: the writer writes chunk 0 only if what it read matches. */
+  readonly expectedSha256?: string | undefined;
   readonly signal?: AbortSignal;
   readonly onProgress: (progress: WriteProgress) => void;
 }
@@ -64,6 +66,7 @@ export async function runFlashWrite(o: FlashWriteOptions): Promise<WriterResult>
       onProgress: o.onProgress,
       bmap: o.bmap?.path,
       seeds: o.stateConfigs,
+      sha256: o.expectedSha256,
       ...(o.signal ? { signal: o.signal } : {}),
     });
   }
@@ -76,6 +79,7 @@ export async function runFlashWrite(o: FlashWriteOptions): Promise<WriterResult>
     bmap: o.bmap?.bmap,
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.stateConfigs ? { stateConfigs: o.stateConfigs } : {}),
+    ...(o.expectedSha256 !== undefined ? { expectedSha256: o.expectedSha256 } : {}),
     // Checked again right before each target is opened: the drive may have changed since checkTargets.
     preflight: async (target, size) => void (await assertWritable(target, { imagePath: o.image, ...sized(size) })),
   });

@@ -17,6 +17,8 @@ export interface ResolvedImage {
   readonly source: ImageSource;
   readonly bmap: { readonly path: string; readonly bmap: Bmap } | undefined;
   readonly size: number | undefined;
+  /** The SHA-256 the file was verified to have (a catalog entry's signed sums); undefined for a local file. */
+  readonly sha256: string | undefined;
 }
 
 /** The block map at `path`, refused when it describes another image (as `macula flash` does). */
@@ -45,6 +47,7 @@ export async function resolveImage(
 ): Promise<ResolvedImage> {
   let path: string;
   let bmapPath: string | undefined;
+  let sha256: string | undefined;
   if (choice.kind === 'file') {
     path = choice.path;
     bmapPath = await findSidecarBmap(path);
@@ -61,8 +64,9 @@ export async function resolveImage(
     });
     path = acquired.path;
     bmapPath = acquired.bmap?.path;
+    sha256 = acquired.sha256;
   }
   const source = await openImage(path);
   const bmap = await loadBmap(bmapPath, source);
-  return { path, source, bmap, size: source.sizeHint ?? bmap?.bmap.imageSize };
+  return { path, source, bmap, size: source.sizeHint ?? bmap?.bmap.imageSize, sha256 };
 }

@@ -21,7 +21,9 @@ export function parseBmap(xml: string, path: string): Bmap {
   try {
     parsed = parse(xml, true);
   } catch (err) {
-    throw malformed(path, err instanceof Error ? err.message : String(err), err);
+    // The parser's message quotes the file (line, column, the character it choked on): never echoed, since the file
+    // may be one the reader is not allowed to see (the elevated writer is asked to read /etc/shadow as a bmap).
+    throw malformed(path, 'it is not bmap XML (or its checksum does not match)', err);
   }
   const result = bmapSchema.safeParse({
     version: parsed.version,

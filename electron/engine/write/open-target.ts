@@ -38,10 +38,23 @@ async function noCacheOnMac(handle: FileHandle): Promise<void> {
   await new Promise<void>((resolve, reject) => directIo.setF_NOCACHE(handle.fd, 1, (e) => (e ? reject(e) : resolve())));
 }
 
-async function openBlock(path: string, flags: number): Promise<OpenedTarget> {
-  const handle = await open(path, flags | directIo.O_DIRECT | directIo.O_EXCL).catch((err: unknown) => {
+/**
+ * Refuses an open descriptor that is not the block device `pinned` (the device number the elevated writer validated):
+ * whatever the path named when it was checked, only what was opened counts.
+ */
+async function assertPinned(path: string, handle: FileHandle, pinned: bigint): Promise<void> {
+  const info = await handle.stat({ bigint: true });
+  if (info.isBlockDevice() && info.rdev === pinned) return;
+  await handle.close().catch(() => undefined);
+  throw new MaculaError('ERR_TARGET_CHANGED', `${path} is no longer the drive that was checked: refused, nothing written`, { path });
+}
+
+async function openBlock(path: string, flags: number, pinned?: bigint): Promise<OpenedTarget> {
+  const nofollow = pinned !== undefined ? constants.O_NOFOLLOW : 0;
+  const handle = await open(path, flags | nofollow | directIo.O_DIRECT | directIo.O_EXCL).catch((err: unknown) => {
     throw openError(path, err);
   });
+  if (pinned !== undefined) await assertPinned(path, handle, pinned);
   await noCacheOnMac(handle);
   return { path, kind: 'block', handle, direct: true, sectorSize: Math.max(512, (await deviceSectorSize(path)) ?? 512) };
 }
@@ -67,14 +80,16 @@ async function openFile(path: string, flags: number, fallbackNote: string): Prom
 /**
  * Opens a target for writing: a block device O_WRONLY|O_DIRECT|O_EXCL (on Linux O_EXCL on a block device is an
  * exclusive open that fails with EBUSY while it is mounted or claimed), a regular file O_WRONLY|O_CREAT(|O_DIRECT).
- * No O_SYNC: the writer fsyncs once at the end. A device the kernel marks read-only is refused before opening.
+ * No O_SYNC: the writer fsyncs once at the end. A device the kernel marks read-only is refused before opening. With
+ * `pinned` (the elevated writer's targets) the path is opened O_NOFOLLOW and the descriptor must be that block device.
  */
-export async function openForWrite(path: string, kind: TargetKind): Promise<OpenedTarget> {
+export async function openForWrite(path: string, kind: TargetKind, pinned?: bigint): Promise<OpenedTarget> {
   switch (kind) {
     case 'block':
       if (await deviceReadOnly(path)) throw readOnlyError(path);
-      return openBlock(path, constants.O_WRONLY);
+      return openBlock(path, constants.O_WRONLY, pinned);
     case 'file':
+      if (pinned !== undefined) throw new MaculaError('ERR_TARGET_CHANGED', `${path} is no longer a block device: refused, nothing written`, { path });
       return openFile(path, constants.O_WRONLY | constants.O_CREAT, 'the filesystem refuses O_DIRECT: written through the page cache');
     default:
       return assertNever(kind);

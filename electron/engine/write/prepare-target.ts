@@ -29,11 +29,12 @@ export async function checkTarget(
 /**
  * Unmounts a block device's filesystems (regular files have none) and opens it for writing. If the open fails the
  * unmount hold is released; the filesystems stay unmounted, which is what the user asked for by choosing the drive.
+ * `pinned`: the device number the descriptor must have (see openForWrite).
  */
-export async function prepareTarget(path: string, kind: TargetKind): Promise<PreparedTarget> {
+export async function prepareTarget(path: string, kind: TargetKind, pinned?: bigint): Promise<PreparedTarget> {
   const unmounted: Unmounted = kind === 'block' ? await unmountDisk(path) : { mountpoints: [], release: async () => {} };
   try {
-    const opened = await openForWrite(path, kind);
+    const opened = await openForWrite(path, kind, pinned);
     const notes = [
       ...(unmounted.mountpoints.length > 0 ? [`unmounted ${unmounted.mountpoints.join(', ')}`] : []),
       ...(opened.note !== undefined ? [opened.note] : []),

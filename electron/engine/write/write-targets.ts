@@ -8,6 +8,7 @@ import type { Extent } from './mapped-ranges';
 import { PLACED_WRITE_DEPTH, type ChunkDigests, placeImage, placedPool, placedReader } from './place-image';
 import { type PreparedTarget, asMaculaError, checkTarget, prepareTarget } from './prepare-target';
 import { TargetProgress } from './target-progress';
+import { sourceDigest } from './source-digest';
 import { TargetWriter } from './target-writer';
 import { verifyTarget } from './verify-target';
 import { writeError } from './write-errors';
@@ -413,7 +414,7 @@ async function prepareLanes(lanes: readonly Lane[], options: WriteImageOptions):
     const kind = kinds[i];
     if (kind === undefined) continue;
     try {
-      lane.prepared = await prepareTarget(lane.path, kind);
+      lane.prepared = await prepareTarget(lane.path, kind, options.pinnedDevices?.get(lane.path));
       lane.notes.push(...lane.prepared.notes);
       if (bmap) lane.notes.push(`sparse write with a block map: ${await mappedBytes(bmap)} of ${bmap.imageSize} bytes mapped`);
       const skipZeroBlocks = await zeroSkipFor(lane, options);
@@ -468,11 +469,26 @@ export async function writeImage(options: WriteImageOptions): Promise<WriteImage
     // 200, 150 and 200 MB/s took 5.77 s with none, 6.04-6.08 s with two more (and 7 MiB more). The read-back reuses
     // these buffers.
     const pool = placed ? placedPool(placed, writeDepth(options)) : new ChunkPool(writeDepth(options) + 1);
+    // A raw image read whole is hashed by the stream itself; anything else is hashed aside (source-digest.ts).
+    const seeded = options.stateConfigs?.some((c) => c !== undefined) ?? false;
+    const wholeRaw = source.compression === 'none' && !(bmap && !seeded);
+    const digest = sourceDigest(source, options.expectedSha256, wholeRaw);
     let streamed: Streamed | undefined;
     try {
       const abandon = (): void => lanes.forEach((l) => l.writer?.abandon());
-      streamed = placed ? await placeImage(placed, pool, () => live(lanes), stop, abandon, options.signal) : await streamImage(options, lanes, pool);
+      const read = placed ? await placeImage(placed, pool, () => live(lanes), stop, abandon, options.signal) : await streamImage(options, lanes, pool);
+      // Only bytes that hashed to the verified SHA-256 may become bootable: chunk 0 goes out after this, or never.
+      if (read.first && digest) {
+        try {
+          await digest.check(read.sha256);
+        } catch (err) {
+          read.first.share(0);
+          throw err;
+        }
+      }
+      streamed = read;
     } finally {
+      digest?.close();
       await finishWrites(lanes, streamed, pool);
     }
     const written = streamed;

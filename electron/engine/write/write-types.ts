@@ -57,6 +57,16 @@ export interface WriteImageOptions {
    * written and read back with the image. A regular-file target's current size is taken as the size of the disk.
    */
   readonly stateConfigs?: readonly (string | undefined)[];
+  /**
+   * The SHA-256 the image file was verified to have (signed SHA256SUMS, or a hash the user gave): chunk 0 is written
+   * only once the file as read here hashed to it, else the write throws ERR_HASH_MISMATCH (see source-digest.ts).
+   */
+  readonly expectedSha256?: string;
+  /**
+   * The elevated writer's targets: each path's device number as it validated it. Such a target is opened O_NOFOLLOW
+   * and refused (ERR_TARGET_CHANGED) unless the open descriptor is that very block device.
+   */
+  readonly pinnedDevices?: ReadonlyMap<string, bigint>;
 }
 
 /** The MACULAOS_STATE partition a seeded target got. */

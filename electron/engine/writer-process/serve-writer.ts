@@ -7,6 +7,8 @@ import { openImage } from '../source/open-image';
 import { readBmap } from '../source/read-bmap';
 import { parseSeedYaml } from '../../../shared/seed-yaml';
 import { writeImage } from '../write/write-targets';
+import { validateElevatedTargets } from './elevated-targets';
+import { type CallerFile, openAsCaller, writerCaller } from './writer-caller';
 
 /** Parses one request line; a line that is not JSON or not in the protocol is an ERR_USAGE. */
 export function parseWriterRequest(line: string): WriterRequest {
@@ -35,9 +37,15 @@ function checkedSeeds(seeds: readonly string[], targets: number): readonly strin
  * `macula write --ipc`: the privileged writer. Reads one `write` request from `input` (and later a `cancel`),
  * re-checks every target itself (the unprivileged side is not trusted to have done it), writes, and reports
  * JSON-lines events on `output`. Returns the error that ended it before a result (also sent as an `error` event).
+ * Run as root it trusts nothing it is told (docs/flashing.md, "The elevated writer"): it opens the image and block map
+ * with its caller's rights only, writes only whole-disk block devices it validated itself, and, given the verified
+ * SHA-256, writes chunk 0 only when the image it read hashed to it.
  */
 export async function serveWriter(input: Readable, output: Writable): Promise<MaculaError | undefined> {
   const emit = (event: WriterEvent): void => void output.write(`${JSON.stringify(event)}\n`);
+  const files: CallerFile[] = [];
+  // Messages name the files as the caller did, not by the descriptors they are read through.
+  const unmasked = (message: string): string => files.reduce((text, f) => text.replaceAll(f.path, f.named), message);
   const controller = new AbortController();
   const lines = createInterface({ input, crlfDelay: Infinity });
   const iterator = lines[Symbol.asyncIterator]();
@@ -57,33 +65,49 @@ export async function serveWriter(input: Readable, output: Writable): Promise<Ma
       }
     })();
     const stateConfigs = request.seeds && checkedSeeds(request.seeds, request.targets.length);
-    const source = await openImage(request.image);
-    const bmap = request.bmap !== undefined ? await readBmap(request.bmap) : undefined;
+    const caller = writerCaller();
+    // The image and the block map are opened with the caller's rights and held open; the engine reads them through
+    // those descriptors, so a path swapped afterwards changes nothing (writer-caller.ts).
+    const image = await openAsCaller(caller, request.image, 'image');
+    files.push(image);
+    const bmapFile = request.bmap !== undefined ? await openAsCaller(caller, request.bmap, 'block map') : undefined;
+    if (bmapFile) files.push(bmapFile);
+    const source = await openImage(image.path);
+    const bmap = bmapFile && (await readBmap(bmapFile.path));
+    const imageSize = source.sizeHint ?? bmap?.imageSize;
+    // As root, only whole-disk block devices this process validated itself, each pinned to its device number.
+    const elevated = caller.kind === 'unprivileged' ? undefined : await validateElevatedTargets(request.targets, image.path, imageSize);
+    const named = (path: string): string => elevated?.find((t) => t.device === path)?.named ?? path;
     const result = await writeImage({
       source,
-      targets: request.targets,
+      targets: elevated?.map((t) => t.device) ?? request.targets,
       verify: request.verify,
       skipZeros: request.writeZeros !== true,
       bmap,
       ...(stateConfigs ? { stateConfigs } : {}),
+      ...(request.sha256 !== undefined ? { expectedSha256: request.sha256 } : {}),
+      ...(elevated ? { pinnedDevices: new Map(elevated.map((t) => [t.device, t.rdev])) } : {}),
       signal: controller.signal,
-      preflight: async (target, imageSize) => {
-        await assertWritable(target, { imagePath: request.image, ...(imageSize !== undefined ? { imageSize } : {}) });
+      preflight: async (target, size) => {
+        await assertWritable(target, { imagePath: image.path, ...(size !== undefined ? { imageSize: size } : {}) });
       },
-      onProgress: (p) => emit({ kind: 'progress', ...p }),
+      onProgress: (p) => emit({ kind: 'progress', ...p, target: named(p.target) }),
     });
     emit({
       kind: 'result',
       size: result.size,
       ...(result.sha256 !== undefined ? { sha256: result.sha256 } : {}),
-      targets: result.targets.map((t) => (t.ok ? { ...t, notes: [...t.notes] } : { ...t, error: { ...t.error }, notes: [...t.notes] })),
+      targets: result.targets.map((t) =>
+        t.ok ? { ...t, path: named(t.path), notes: [...t.notes] } : { ...t, path: named(t.path), error: { ...t.error, message: unmasked(t.error.message) }, notes: [...t.notes] },
+      ),
     });
     return undefined;
   } catch (e) {
     const error = isMaculaError(e) ? e : new MaculaError('ERR_WRITE_FAILED', e instanceof Error ? e.message : String(e), {}, { cause: e });
-    emit({ kind: 'error', code: error.code, message: error.message });
+    emit({ kind: 'error', code: error.code, message: unmasked(error.message) });
     return error;
   } finally {
     lines.close();
+    await Promise.all(files.map((f) => f.handle.close().catch(() => undefined)));
   }
 }

@@ -28,6 +28,8 @@ export interface RunWriterOptions {
   readonly bmap?: string | undefined;
   /** Seeding: the cloud-config text for each target, in `targets` order (secrets: they travel only over stdin). */
   readonly seeds?: readonly string[] | undefined;
+  /** The image file's verified SHA-256: the writer writes chunk 0 only if the file it read hashes to it. */
+  readonly sha256?: string | undefined;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: Extract<WriterEvent, { kind: 'progress' }>) => void;
 }
@@ -51,6 +53,7 @@ export async function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
       ...(opts.writeZeros ? { writeZeros: true } : {}),
       ...(opts.bmap !== undefined ? { bmap: opts.bmap } : {}),
       ...(opts.seeds !== undefined ? { seeds: [...opts.seeds] } : {}),
+      ...(opts.sha256 !== undefined ? { sha256: opts.sha256.toLowerCase() } : {}),
     })}\n`,
   );
   return speak(transport, opts);
