@@ -90,6 +90,8 @@ export const ERROR_CODES = {
     'ERR_UNMOUNT_FAILED',
     'ERR_TARGET_BUSY',
     'ERR_TARGET_ACCESS_DENIED',
+    // The program the writer would run as root can be modified by a non-root user: not elevated, nothing written.
+    'ERR_WRITER_UNSAFE',
   ],
 } as const;
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_NODE_FLAGS } from '../electron/engine/app/engine-node-flags';
+import { FIXED_WRITER } from '../electron/engine/app/writer-launch';
 
 /**
  * electron-builder.yml checked without packaging (that needs Electron and the network): against electron-builder's
@@ -30,6 +31,8 @@ interface BuilderConfig {
   readonly electronFuses: Readonly<Record<string, boolean>>;
   readonly fileAssociations: readonly { readonly ext: readonly string[]; readonly name: string }[];
   readonly linux: { readonly target: readonly string[] };
+  readonly deb: { readonly afterInstall: string; readonly afterRemove: string };
+  readonly rpm: { readonly afterInstall: string; readonly afterRemove: string };
   readonly mac: { readonly target: readonly TargetSpec[] };
   readonly win: { readonly target: readonly TargetSpec[]; readonly requestedExecutionLevel: string };
 }
@@ -73,10 +76,34 @@ describe('electron-builder.yml', () => {
   });
 
   it('builds AppImage + deb, dmg for arm64 and x64, nsis; the UI asks for no privileges on Windows', () => {
-    expect([...config.linux.target].sort()).toEqual(['AppImage', 'deb']);
+    expect([...config.linux.target].sort()).toEqual(['AppImage', 'deb', 'rpm']);
     expect(config.mac.target).toEqual([{ target: 'dmg', arch: ['arm64', 'x64'] }]);
     expect(config.win.target.map((t) => t.target)).toEqual(['nsis']);
     expect(config.win.requestedExecutionLevel).toBe('asInvoker');
+  });
+
+  it('installs the writer root-owned at its fixed path with its polkit action (deb, rpm), and removes both', () => {
+    const read = (path: string): string => readFileSync(join(root, path), 'utf8');
+    for (const pkg of [config.deb, config.rpm]) {
+      expect(pkg.afterInstall).toBe('assets/linux/after-install.sh');
+      expect(pkg.afterRemove).toBe('assets/linux/after-remove.sh');
+    }
+    const install = read('assets/linux/after-install.sh');
+    expect(install).toContain(`install -o root -g root -m 0755 "$app/resources/assets/linux/macula-writer" ${FIXED_WRITER}`);
+    expect(install).toMatch(/install -o root -g root -m 0644 .*io\.macula\.companion\.write\.policy" \/usr\/share\/polkit-1\/actions\//);
+    // What electron-builder's own after-install does, kept.
+    expect(install).toContain('ln -sf "$app/macula-companion" /usr/bin/macula-companion');
+    expect(read('assets/linux/after-remove.sh')).toContain(FIXED_WRITER);
+    // The policy binds its action to that path, asks for an administrator every time, and shows the command line
+    // (the drives); the launcher runs the installed app's Electron as Node with the engine's flags.
+    const policy = read('assets/linux/io.macula.companion.write.policy');
+    expect(policy).toContain(`<annotate key="org.freedesktop.policykit.exec.path">${FIXED_WRITER}</annotate>`);
+    expect(policy).toContain('<action id="io.macula.companion.write">');
+    expect(policy).toContain('$(command_line)');
+    expect(policy).not.toMatch(/auth_admin_keep|<allow_\w+>yes</);
+    const launcher = read('assets/linux/macula-writer');
+    expect(launcher).toContain(`ELECTRON_RUN_AS_NODE=1 exec "$app/macula-companion" ${ENGINE_NODE_FLAGS.join(' ')} "$app/resources/app.asar/dist/cli/macula.js" "$@"`);
+    expect(statSync(join(root, 'assets/linux/macula-writer')).mode & 0o111).not.toBe(0);
   });
 
   it('opens .iso and .img images, compressed with xz, gzip or zstd', () => {

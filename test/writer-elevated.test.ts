@@ -28,8 +28,8 @@ interface Ran {
 }
 
 /** One request to the writer as pkexec runs it for `uid` (default: nobody); every event it printed. */
-async function ask(request: Record<string, unknown>, uid: number = NOBODY): Promise<Ran> {
-  const child = spawn(writer[0] ?? '', writer.slice(1), { cwd: repo, env: { ...process.env, PKEXEC_UID: String(uid) }, stdio: ['pipe', 'pipe', 'pipe'] });
+async function ask(request: Record<string, unknown>, uid: number = NOBODY, drives: readonly string[] = []): Promise<Ran> {
+  const child = spawn(writer[0] ?? '', [...writer.slice(1), ...drives.flatMap((d) => ['--drive', d])], { cwd: repo, env: { ...process.env, PKEXEC_UID: String(uid) }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stdin.end(`${JSON.stringify({ kind: 'write', version: WRITER_PROTOCOL_VERSION, verify: true, ...request })}\n`);
@@ -119,6 +119,15 @@ describe.skipIf(!root)('the elevated writer trusts nothing it is told (root, loo
     } finally {
       rmSync(link, { force: true });
     }
+  });
+
+  it('writes only the drives named on its command line (what the authorization prompt showed)', async () => {
+    const approved = lab.create({ sizeMiB: 32 });
+    const other = lab.create({ sizeMiB: 32 });
+    const before = deviceBytes(other.device, 2 * MiB);
+    const ran = await ask({ image, targets: [other.device] }, NOBODY, [approved.device]);
+    expect(last(ran)).toMatchObject({ kind: 'error', code: 'ERR_USAGE', message: expect.stringMatching(/other than the ones approved/) });
+    expect(deviceBytes(other.device, 2 * MiB).equals(before)).toBe(true);
   });
 
   it('refuses two names for one drive', async () => {

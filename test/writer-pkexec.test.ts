@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_NODE_FLAGS } from '../electron/engine/app/engine-node-flags';
+import { FIXED_WRITER } from '../electron/engine/app/writer-launch';
 import { runWriter } from '../electron/engine/writer-process/writer-client';
 import { LoopLab } from './helpers/loop-device';
 import { LAB_USER, PolkitLab, polkitLabUnavailable } from './helpers/polkit-lab';
@@ -118,6 +120,29 @@ describe.skipIf(skip !== undefined && !inCi)('the elevated writer through real p
     // pkexec's refusal also reaches the app's stderr, as before.
     expect(stderr).toMatch(/Not authorized/);
     expect(deviceHash(target.device, before.length)).toBe(sha256(before));
+  }, 120_000);
+
+  it('the packaged writer: pkexec runs the fixed root-owned writer under its own polkit action, whose prompt names the drive', async () => {
+    // The shipped policy, bound to a root-owned stand-in for /usr/lib/macula-companion/macula-writer in the lab's
+    // root-owned directory; the app finds it as a package's would be found (MACULA_WRITER_PATH names the place).
+    const fixed = join(polkit.dir, 'macula-writer');
+    const tsx = pathToFileURL(join(repo, 'node_modules/tsx/dist/esm/index.mjs')).href;
+    writeFileSync(fixed, `#!/bin/sh\nexec ${process.execPath} ${ENGINE_NODE_FLAGS.join(' ')} --import ${tsx} ${join(repo, 'electron/cli/macula.ts')} "$@"\n`, { mode: 0o755 });
+    const policy = readFileSync(join(repo, 'assets/linux/io.macula.companion.write.policy'), 'utf8').replace(FIXED_WRITER, fixed);
+    polkit.addAction('io.macula.companion.write.policy', policy);
+    const target = loops.create({ sizeMiB: 32 });
+    // polkit says yes only to this action asked for this command line: what the prompt shows names the drive.
+    const run = await polkit.run({ writerCommandLine: `${fixed} write --ipc --drive ${target.device}` }, [process.execPath, '--import', 'tsx', driver, image, target.device], {
+      cwd: repo,
+      env: { MACULA_WRITER_PATH: fixed },
+      timeoutMs: 90_000,
+    });
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as PkexecDriverReport;
+    console.log(`writer-pkexec (packaged writer): ${JSON.stringify(report.launch)}; ${report.error?.message ?? 'flashed'}`);
+    expect(report.launch).toEqual({ kind: 'elevated', command: ['/usr/bin/pkexec', fixed, 'write', '--ipc'] });
+    expect(report.error, run.stderr).toBeUndefined();
+    expect(report.writer).toMatchObject({ uid: [0, 0], cmdline: expect.arrayContaining(['write', '--ipc', '--drive', target.device]) });
+    expect(report.result).toMatchObject({ kind: 'result', sha256: sha256(imageBytes), targets: [{ path: target.device, ok: true, verified: true }] });
   }, 120_000);
 
   it('the CLI too: `macula flash` run by the user (as `npm run macula` runs it, under the tsx CLI) elevates its writer with pkexec', async () => {

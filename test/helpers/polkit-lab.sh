@@ -17,6 +17,11 @@ trap stop EXIT
 mount -t tmpfs -o mode=0755 macula-dbus /run/dbus
 mount -t tmpfs -o mode=0755 macula-polkit-rules /etc/polkit-1/rules.d
 cp "$lab/10-macula-ci.rules" /etc/polkit-1/rules.d/
+# Actions added by the test (PolkitLab.addAction) join the system's in a copy bound over the real directory.
+if [ -d "$lab/actions" ]; then
+  cp -an /usr/share/polkit-1/actions/. "$lab/actions/"
+  mount --bind "$lab/actions" /usr/share/polkit-1/actions
+fi
 mount --bind "$lab/passwd" /etc/passwd
 mount --bind "$lab/group" /etc/group
 # Waits up to 20 s for `dbus-send --system … NameHasOwner NAME` to say true, while process $2 lives.

@@ -21,8 +21,12 @@ import { join } from 'node:path';
  * journald logs "macula-ci: Error executing command as another user: Not authorized".
  */
 
-/** What polkit answers `org.freedesktop.policykit.exec` (what pkexec asks) for the lab user. */
-export type PolkitAnswer = 'yes' | 'no';
+/**
+ * What polkit answers for the lab user: `yes`/`no` to `org.freedesktop.policykit.exec` (what pkexec asks for any
+ * program); `{ writerCommandLine }`: yes only to the packaged writer's own action `io.macula.companion.write` asked
+ * for exactly that command line (the prompt's `$(command_line)`), no to everything else.
+ */
+export type PolkitAnswer = 'yes' | 'no' | { readonly writerCommandLine: string };
 
 export interface LabRun {
   readonly code: number | null;
@@ -38,6 +42,15 @@ export const LAB_USER = 'macula-ci';
 const SCRIPT = join(import.meta.dirname, 'polkit-lab.sh');
 
 function rule(answer: PolkitAnswer): string {
+  if (typeof answer === 'object') {
+    return `// macula test lab: only the packaged writer's action, for ${LAB_USER}, for one command line.
+polkit.addRule(function (action, subject) {
+  if (subject.user != "${LAB_USER}") return polkit.Result.NOT_HANDLED;
+  if (action.id == "io.macula.companion.write" && action.lookup("command_line") == ${JSON.stringify(answer.writerCommandLine)}) return polkit.Result.YES;
+  return polkit.Result.NO;
+});
+`;
+  }
   const result = answer === 'yes' ? 'polkit.Result.YES' : 'polkit.Result.NO';
   return `// macula test lab: pkexec for ${LAB_USER} is answered without asking.
 polkit.addRule(function (action, subject) {
@@ -70,6 +83,12 @@ export class PolkitLab {
   /** The user's HOME and TMPDIR, owned by it. */
   readonly home = join(this.dir, 'home');
   readonly uid: number;
+
+  /** Installs a polkit action (policy XML) beside the system's, inside the namespace only, from the next run on. */
+  addAction(fileName: string, xml: string): void {
+    mkdirSync(join(this.dir, 'actions'), { recursive: true });
+    writeFileSync(join(this.dir, 'actions', fileName), xml, { mode: 0o644 });
+  }
 
   constructor() {
     chmodSync(this.dir, 0o755);

@@ -5,6 +5,7 @@ import type { ImageSource } from '../source/image-source';
 import type { WriteProgress } from '../write/write-types';
 import { writeImage } from '../write/write-targets';
 import { runWriter } from '../writer-process/writer-client';
+import { assertSafeToElevate } from './elevation-safety';
 import type { WriterLaunch } from './writer-launch';
 
 /**
@@ -53,11 +54,23 @@ export interface FlashWriteOptions {
   readonly onProgress: (progress: WriteProgress) => void;
 }
 
-/** Writes (and reads back) the image on every target; per-target failures are in the result, not thrown. */
+/** `command` (ending in `write --ipc`) naming each target as `--drive TARGET`. */
+function withDrives(command: readonly [string, ...string[]], targets: readonly string[]): [string, ...string[]] {
+  return [...command, ...targets.flatMap((t) => ['--drive', t])];
+}
+
+/**
+ * Writes (and reads back) the image on every target; per-target failures are in the result, not thrown. An elevated
+ * writer that a non-root user could modify is refused first (elevation-safety.ts).
+ */
 export async function runFlashWrite(o: FlashWriteOptions): Promise<WriterResult> {
   if (o.launch.kind !== 'in-process') {
+    // The drives go on the elevated command line, where the authorization prompt shows them (polkit's
+    // $(command_line)) and the writer holds the request to them (serve-writer.ts). Relayed commands are one script.
+    const command = o.launch.kind === 'elevated' ? withDrives(o.launch.command, o.targets) : o.launch.command;
+    if (o.launch.kind === 'elevated') await assertSafeToElevate(command);
     return runWriter({
-      command: o.launch.command,
+      command,
       relay: o.launch.kind === 'elevated-relay' ? o.launch.relay : undefined,
       image: o.image,
       targets: o.targets,

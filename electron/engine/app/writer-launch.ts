@@ -32,7 +32,20 @@ export interface ElevationHost {
   readonly hasPkexec: boolean;
   /** Set when running from an AppImage: the image file ($APPIMAGE) and where it is mounted for this user ($APPDIR). */
   readonly appImage?: { readonly file: string; readonly mount: string };
+  /**
+   * The packaged writer installed root-owned at a fixed path (FIXED_WRITER), with its own polkit action whose prompt
+   * names the drives: when present, it is what gets elevated, whatever runs the app.
+   */
+  readonly fixedWriter?: string;
 }
+
+/**
+ * Where deb and rpm installs put the writer (assets/linux/after-install.sh), root-owned, with the polkit action
+ * `io.macula.companion.write` bound to it (assets/linux/io.macula.companion.write.policy). MACULA_WRITER_PATH names
+ * another place (packagers, tests): it gains nothing, since what it names must pass the same root-owned check and
+ * polkit still asks for the program it names.
+ */
+export const FIXED_WRITER = '/usr/lib/macula-companion/macula-writer';
 
 /**
  * Where the elevated writer's stdin and stdout go when the elevation tool cannot hand them over (osascript, UAC):
@@ -64,7 +77,12 @@ export function currentHost(): ElevationHost {
     uid: process.getuid?.(),
     hasPkexec: existsSync('/usr/bin/pkexec'),
     ...(file !== undefined && mount !== undefined && isAbsolute(file) && isAbsolute(mount) ? { appImage: { file, mount } } : {}),
+    ...fixedWriterOf(process.env['MACULA_WRITER_PATH'] ?? FIXED_WRITER),
   };
+}
+
+function fixedWriterOf(path: string): { fixedWriter: string } | Record<string, never> {
+  return isAbsolute(path) && existsSync(path) ? { fixedWriter: path } : {};
 }
 
 /**
@@ -85,6 +103,11 @@ export function elevationPlan(host: ElevationHost, runtime: WriterRuntime, relay
     case 'win32':
       return uacPlan(runtime, relay ?? { input: '\\\\.\\pipe\\macula-writer-in', output: '\\\\.\\pipe\\macula-writer-out' });
     default: {
+      // The installed writer sets its own environment: pkexec runs it alone, and its polkit action names it.
+      if (host.fixedWriter !== undefined) {
+        const fixed = [host.fixedWriter, ...WRITER_ARGS];
+        return host.hasPkexec ? { kind: 'stdio', via: 'pkexec', command: ['/usr/bin/pkexec', ...fixed] } : { kind: 'stdio', via: 'sudo', command: ['sudo', ...fixed] };
+      }
       const self = host.appImage ? appImageWriter(host.appImage, runtime) : [...runtime.node, runtime.script, ...WRITER_ARGS];
       // pkexec (polkit) and sudo both clear the environment, so the writer's variables go through env(1) inside them.
       const argv = env.length > 0 ? ['/usr/bin/env', ...env, ...self] : self;

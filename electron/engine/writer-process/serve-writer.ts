@@ -33,6 +33,17 @@ function checkedSeeds(seeds: readonly string[], targets: number): readonly strin
   return seeds;
 }
 
+export interface ServeWriterOptions {
+  /** The drives named on the writer's command line, which the elevation prompt showed: the request may name no other. */
+  readonly approvedDrives?: readonly string[];
+}
+
+/** The request's targets must be exactly the drives the user approved, or nothing is written. */
+function assertApproved(targets: readonly string[], approved: readonly string[]): void {
+  const same = targets.length === approved.length && targets.every((t) => approved.includes(t));
+  if (!same) throw new MaculaError('ERR_USAGE', `writer protocol: the request names drives (${targets.join(', ')}) other than the ones approved (${approved.join(', ')})`);
+}
+
 /**
  * `macula write --ipc`: the privileged writer. Reads one `write` request from `input` (and later a `cancel`),
  * re-checks every target itself (the unprivileged side is not trusted to have done it), writes, and reports
@@ -41,7 +52,7 @@ function checkedSeeds(seeds: readonly string[], targets: number): readonly strin
  * with its caller's rights only, writes only whole-disk block devices it validated itself, and, given the verified
  * SHA-256, writes chunk 0 only when the image it read hashed to it.
  */
-export async function serveWriter(input: Readable, output: Writable): Promise<MaculaError | undefined> {
+export async function serveWriter(input: Readable, output: Writable, options: ServeWriterOptions = {}): Promise<MaculaError | undefined> {
   const emit = (event: WriterEvent): void => void output.write(`${JSON.stringify(event)}\n`);
   const files: CallerFile[] = [];
   // Messages name the files as the caller did, not by the descriptors they are read through.
@@ -64,6 +75,7 @@ export async function serveWriter(input: Readable, output: Writable): Promise<Ma
         }
       }
     })();
+    if (options.approvedDrives) assertApproved(request.targets, options.approvedDrives);
     const stateConfigs = request.seeds && checkedSeeds(request.seeds, request.targets.length);
     const caller = writerCaller();
     // The image and the block map are opened with the caller's rights and held open; the engine reads them through
