@@ -55,7 +55,8 @@ describe.skipIf(!isRoot)('disks in use by the running system (real loop devices,
     expect(flash.stdout + flash.stderr).toContain('ERR_TARGET_SYSTEM_DRIVE');
     // The filesystem is intact (nothing was written) and the host never saw the mount.
     expect(sh('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]).trim()).toBe('ext4');
-    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toMatch(/ \/var /);
+    const devNo = readFileSync(`/sys/class/block/${device.slice('/dev/'.length)}/dev`, 'utf8').trim();
+    expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[2] === devNo)).toEqual([]);
 
     const all = await maculaInMountNamespace(setup, ['drives', '--all', '--json', device]);
     expect(all.code, all.stderr).toBe(0);

@@ -28,15 +28,15 @@ export function parseUdevData(text: string): Signature {
   return { type: env.get('ID_FS_TYPE'), label: env.get('ID_FS_LABEL') };
 }
 
+/** udev's probe of the device; undefined when udev has no entry for it (no udev), not when it found no signature. */
 async function udevSignature(devNo: string, udevData: string): Promise<Signature | undefined> {
   const text = await readFile(join(udevData, `b${devNo}`), 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  const sig = parseUdevData(text);
-  return sig.type === undefined ? undefined : sig;
+  return text === undefined ? undefined : parseUdevData(text);
 }
 
 async function probe(name: string, udevData: string): Promise<Signature | undefined> {
   const devNo = await readBlockAttr(name, 'dev');
+  // udev probed every device already; blkid (a process, and root) only where udev has no entry at all.
   const fromUdev = devNo === undefined ? undefined : await udevSignature(devNo, udevData);
   if (fromUdev !== undefined) return fromUdev;
   const tags = await blkidProbe(`/dev/${name}`);
