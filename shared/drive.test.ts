@@ -30,8 +30,35 @@ describe('classifyDrive', () => {
 
   it('refuses the system drive and names what it holds', () => {
     const v = classifyDrive(drive({ device: '/dev/vda', system: true, mountpoints: ['/', '/home', '[SWAP]'] }));
-    expect(v.refusals).toEqual([{ reason: 'system', message: 'refusing /dev/vda: it is the system drive (holds /, swap)' }]);
+    expect(v.refusals).toEqual([{ reason: 'system', message: 'refusing /dev/vda: it is a system disk (holds /; swap)' }]);
     expect(classifyDrive(drive({ system: true })).refusals[0]?.message).toBe('refusing /dev/sdb: it is the system drive');
+  });
+
+  it('refuses a disk the engine found in use, whatever drivelist thought, with what it holds', () => {
+    const inUse = drive({
+      removable: false,
+      mountpoints: ['/var', '/media/usb'],
+      uses: [
+        { kind: 'mount', mountPoint: '/var' },
+        { kind: 'mount', mountPoint: '/media/usb' },
+        { kind: 'lvm', volumeGroup: 'vg0' },
+      ],
+    });
+    expect(classifyDrive(inUse).refusals).toEqual([
+      { reason: 'system', message: 'refusing /dev/sdb: it is a system disk (holds /var; LVM physical volume of vg0)' },
+    ]);
+    expect(classifyDrive(drive({ uses: [{ kind: 'md', array: 'md0' }] })).refusals[0]?.message).toBe('refusing /dev/sdb: it is a system disk (member of md0)');
+  });
+
+  it('lets a disk mounted only on removable-media locations through, with the "mounted" warning', () => {
+    const stick = drive({ mountpoints: ['/run/media/ann/STICK', '/mnt/sd'], uses: [
+      { kind: 'mount', mountPoint: '/run/media/ann/STICK' },
+      { kind: 'mount', mountPoint: '/mnt/sd' },
+    ] });
+    expect(reasons(stick)).toEqual({ refusals: [], warnings: ['mounted'] });
+    expect(reasons({ ...stick, removable: false }).refusals).toEqual(['system']);
+    // Read by the engine, an unmounted fixed disk is not refused for being fixed: drivelist's flag is what refuses it.
+    expect(reasons(drive({ removable: false, uses: [] })).refusals).toEqual([]);
   });
 
   it('refuses the drive holding the source image or the application', () => {

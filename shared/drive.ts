@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type DiskUse, describeUses, diskUseSchema, systemUses } from './disk-use';
 import { formatBytes } from './format-bytes';
 import { assertNever } from './errors';
 
@@ -13,7 +14,10 @@ export const DRIVE_KINDS = ['disk', 'file'] as const;
 /** 128 GB: above this a "USB stick" is more likely an external disk with someone's data on it. */
 export const LARGE_DRIVE_BYTES = 128e9;
 
-/** Mountpoints that make the disk holding them the system drive; `[SWAP]` is how lsblk lists a swap device. */
+/**
+ * Mountpoints that make the disk holding them the system drive when nothing more is known of it (drivelist's view on
+ * macOS and Windows, where mountpoints are volumes and drive letters); `[SWAP]` is how lsblk lists a swap device.
+ */
 export const SYSTEM_MOUNTPOINTS: readonly string[] = ['/', '/boot', '/boot/efi', '/usr', '[SWAP]'];
 
 export const driveSchema = z.strictObject({
@@ -26,7 +30,10 @@ export const driveSchema = z.strictObject({
   /** Bus as reported by the OS (`USB`, `SATA`, `NVME`, `UNKNOWN`, `file`). */
   busType: z.string(),
   removable: z.boolean(),
-  /** Holds the running system (`/`, `/boot`, `/usr` or swap), on the disk itself or one of its partitions. */
+  /**
+   * A system disk: holds something the running system uses (`uses`, classified by systemUses), or the OS says so
+   * (drivelist's isSystem: a fixed, non-virtual disk).
+   */
   system: z.boolean(),
   readOnly: z.boolean(),
   /** Where the disk and its partitions are mounted; `[SWAP]` (lsblk's and drivelist's spelling) for active swap. */
@@ -34,16 +41,16 @@ export const driveSchema = z.strictObject({
   kind: z.enum(DRIVE_KINDS),
   /** Loop, zram, device-mapper and the like: not a physical medium. */
   isVirtual: z.boolean().optional(),
+  /** What the disk holds in use, as the engine read it from the kernel (Linux); absent where it was not read. */
+  uses: z.array(diskUseSchema).optional(),
 });
 
 export type Drive = z.infer<typeof driveSchema>;
 export type DriveKind = Drive['kind'];
 
-/** Why a drive must not be written. */
 /** Why a drive must not be written, most serious (and least fixable) first: the order refusals are reported in. */
 export const REFUSAL_REASONS = ['system', 'app', 'source', 'read-only', 'no-medium', 'too-small'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
-/** Why a drive may be written, but only after a second look. */
 /** What the user should confirm before writing a drive. */
 export const WARNING_REASONS = ['large', 'mounted'] as const;
 export type WarningReason = (typeof WARNING_REASONS)[number];
@@ -89,16 +96,29 @@ function showMountpoint(m: string): string {
   return m === '[SWAP]' ? 'swap' : m;
 }
 
+/** What the drive holds for the running system: from the engine's `uses` where read, else from its mountpoints. */
+export function systemUsesOf(drive: Drive): DiskUse[] {
+  if (drive.uses !== undefined) return systemUses(drive.uses, drive.removable);
+  return drive.mountpoints
+    .filter((m) => SYSTEM_MOUNTPOINTS.includes(m))
+    .map((m): DiskUse => (m === '[SWAP]' ? { kind: 'swap' } : { kind: 'mount', mountPoint: m }));
+}
+
+/** Whether the drive is refused as a system disk. */
+export function isSystemDrive(drive: Drive): boolean {
+  return drive.system || systemUsesOf(drive).length > 0;
+}
+
 function systemMessage(drive: Drive): string {
-  const held = drive.mountpoints.filter((m) => SYSTEM_MOUNTPOINTS.includes(m)).map(showMountpoint);
-  return held.length > 0 ? `it is the system drive (holds ${held.join(', ')})` : 'it is the system drive';
+  const reasons = describeUses(systemUsesOf(drive));
+  return reasons.length > 0 ? `it is a system disk (${reasons.join('; ')})` : 'it is the system drive';
 }
 
 /** The refusal of one reason for this drive, or undefined when that reason does not apply. */
 function refusalFor(reason: RefusalReason, drive: Drive, ctx: DriveContext): string | undefined {
   switch (reason) {
     case 'system':
-      return drive.system ? systemMessage(drive) : undefined;
+      return isSystemDrive(drive) ? systemMessage(drive) : undefined;
     case 'app':
       return ctx.holdsApp ? 'it holds the running application (Macula Companion)' : undefined;
     case 'source':

@@ -50,6 +50,7 @@ describe.skipIf(!isRoot)('target drives on real loop devices (root)', () => {
       mountpoints: [],
       kind: 'disk',
       isVirtual: true,
+      uses: [],
     } satisfies Drive);
     // The image sits on the system disk, like the loop's backing file, but writing the loop cannot reach it.
     const image = lab.sparseFile(32);
@@ -65,13 +66,15 @@ describe.skipIf(!isRoot)('target drives on real loop devices (root)', () => {
     await expect(assertWritable(loop.device)).rejects.toMatchObject({ code: 'ERR_TARGET_READ_ONLY', message, details: { path: loop.device } });
   });
 
-  it('sees the mounted ext4 partition of a partitioned loop, warns "mounted", and refuses it when it holds the image', async () => {
+  it('sees the mounted ext4 partition of a partitioned loop and refuses the disk: a mount outside /media is in use', async () => {
     const loop = lab.create({ sizeMiB: 64, partitions: 'label: dos\n,32M,83\n,,83\n', mountExt4: true });
     const mountDir = loop.mountDir ?? '';
     expect(loop.partitions).toHaveLength(2);
     const check = await checkTarget(loop.device);
     expect(check.drive.mountpoints).toEqual([mountDir]);
-    expect(check.refusals).toEqual([]);
+    expect(check.drive.uses).toEqual([{ kind: 'mount', mountPoint: mountDir }]);
+    const system = { reason: 'system', message: `refusing ${loop.device}: it is a system disk (holds ${mountDir})` };
+    expect(check.refusals).toEqual([system]);
     expect(check.warnings).toEqual([
       { reason: 'mounted', message: `${loop.device} is mounted at ${mountDir}; it will be unmounted before writing` },
     ]);
@@ -80,6 +83,7 @@ describe.skipIf(!isRoot)('target drives on real loop devices (root)', () => {
     await writeFile(image, Buffer.alloc(MiB));
     expect(await driveHoldsFile(check.drive, image)).toBe(true);
     expect((await checkTarget(loop.device, { imagePath: image })).refusals).toEqual([
+      system,
       { reason: 'source', message: `refusing ${loop.device}: it holds the source image` },
     ]);
     await expect(describeTarget(loop.partitions[0] ?? '')).rejects.toMatchObject({
@@ -95,7 +99,8 @@ describe.skipIf(!isRoot)('target drives on real loop devices (root)', () => {
     expect(check.drive.system).toBe(true);
     expect(check.drive.mountpoints).toContain('/');
     expect(check.refusals.map((r) => r.reason)).toEqual(['system', 'app', 'source']);
-    expect(check.refusals[0]?.message).toBe(`refusing ${root}: it is the system drive (holds /)`);
+    // Other mounts may show too: a loop mounted by a concurrent test has its backing file on this disk.
+    expect(check.refusals[0]?.message).toMatch(new RegExp(`^refusing ${root}: it is a system disk \\(holds /[,;)]`));
     await expect(assertWritable(root, { imagePath: image })).rejects.toMatchObject({ code: 'ERR_TARGET_SYSTEM_DRIVE' });
   });
 
@@ -103,7 +108,8 @@ describe.skipIf(!isRoot)('target drives on real loop devices (root)', () => {
     const loop = lab.create({ sizeMiB: 16, swap: true });
     const check = await checkTarget(loop.device);
     expect(check.drive.system).toBe(true);
-    expect(check.refusals[0]).toEqual({ reason: 'system', message: `refusing ${loop.device}: it is the system drive (holds swap)` });
+    expect(check.drive.uses).toEqual([{ kind: 'swap' }]);
+    expect(check.refusals[0]).toEqual({ reason: 'system', message: `refusing ${loop.device}: it is a system disk (swap)` });
   });
 
   it('refuses a target smaller than the image, naming both sizes, and accepts one of exactly its size', async () => {

@@ -11,12 +11,18 @@ export interface CliResult {
   readonly events: Record<string, unknown>[];
 }
 
-/** Runs the `macula` CLI from the sources as a real child process, the way a user or script would. */
-export function macula(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** The command line that runs the `macula` CLI from the sources (program first), e.g. to run it under another tool. */
+export function maculaArgv(args: readonly string[]): string[] {
+  return [process.execPath, '--import', 'tsx', resolve(repo, 'electron/cli/macula.ts'), ...args];
+}
+
+/** Runs `argv` (program first) in the repository, collecting its exit code, output and JSON-lines events. */
+export function runCollecting(argv: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const [program, ...rest] = argv;
   return new Promise((ok) => {
     execFile(
-      process.execPath,
-      ['--import', 'tsx', resolve(repo, 'electron/cli/macula.ts'), ...args],
+      program ?? '',
+      rest,
       { cwd: repo, env: { ...process.env, ...env }, maxBuffer: 1 << 24 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -28,4 +34,9 @@ export function macula(args: readonly string[], env: Record<string, string> = {}
       },
     );
   });
+}
+
+/** Runs the `macula` CLI from the sources as a real child process, the way a user or script would. */
+export function macula(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCollecting(maculaArgv(args), env);
 }

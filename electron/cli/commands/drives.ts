@@ -1,4 +1,5 @@
-import { type Drive, classifyDrive } from '../../../shared/drive';
+import { type Drive, type DriveVerdict, classifyDrive } from '../../../shared/drive';
+import { checkTarget } from '../../engine/drives/check-target';
 import { listDrives } from '../../engine/drives/list-drives';
 import type { Command } from '../command';
 import { formatBytes } from '../output';
@@ -17,21 +18,26 @@ function driveLine(drive: Drive): string {
   ].join('');
 }
 
-/** `macula drives`: the drives an image could be written to; system drives only with --all, and marked. */
+/**
+ * `macula drives`: the drives an image could be written to; system drives only with --all, and marked. Devices named
+ * on the command line (loop devices, which drivelist does not list) are described and checked as `flash --to` would.
+ */
 export const drivesCommand: Command = {
-  usage: 'macula drives [--all] [--json]',
+  usage: 'macula drives [--all] [--json] [DEV …]',
   summary: 'list the drives (USB sticks, SD cards, disks) an image can be written to; --all includes system drives',
   options: { all: { type: 'boolean' } },
   async run({ args, out }) {
     const all = args.flag('all');
-    const drives = await listDrives();
-    const shown = all ? drives : drives.filter((d) => !d.system);
-    for (const drive of shown) {
-      const { refusals, warnings } = classifyDrive(drive);
+    const listed = (await listDrives()).map((drive) => ({ drive, ...classifyDrive(drive) }));
+    const named = args.positionals.filter((p) => !listed.some((l) => l.drive.device === p));
+    const checked: ({ drive: Drive } & DriveVerdict)[] = [...listed];
+    for (const path of new Set(named)) checked.push(await checkTarget(path));
+    const shown = all ? checked : checked.filter((c) => !c.drive.system);
+    for (const { drive, refusals, warnings } of shown) {
       const notes = [...refusals, ...warnings].map((n) => `\n    ${n.reason}: ${n.message}`).join('');
       out.event('drive', { ...drive, refusals, warnings }, `${driveLine(drive)}${notes}`);
     }
-    const hidden = drives.length - shown.length;
+    const hidden = checked.length - shown.length;
     if (hidden > 0) {
       const message = `${hidden} system drive${hidden === 1 ? '' : 's'} hidden; --all shows ${hidden === 1 ? 'it' : 'them'}`;
       out.event('notice', { message, hidden }, `note: ${message}`);

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, realpath, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Drive } from '../../../shared/drive';
+import { type Drive, isSystemDrive } from '../../../shared/drive';
 import { MaculaError } from '../../../shared/errors';
 import {
   blockNameOf,
@@ -13,7 +13,7 @@ import {
   readBlockAttr,
 } from './block-sysfs';
 import { readMountTable } from './mount-table';
-import { systemDisks } from './system-disks';
+import { diskUses } from './system-disks';
 import { loopReadOnly, lsblk, lsblkMountpoints } from './util-linux';
 
 /** sysfs `size` counts 512-byte sectors whatever the device's logical block size (include/linux/types.h, SECTOR_SHIFT). */
@@ -68,18 +68,20 @@ async function describeBlockDevice(device: string, name: string): Promise<Drive>
     info?.ro === true || (await readBlockAttr(name, 'ro')) === '1' || (backing !== undefined && (await loopReadOnly(device)) === true);
   const removable = info?.rm === true || (await readBlockAttr(name, 'removable')) === '1';
   const model = info?.model?.trim() || (await readBlockAttr(name, 'device/model')) || '';
-  return {
+  const drive: Drive = {
     device,
     size,
     description: backing !== undefined ? `loop device on ${backing}` : model,
     busType: info?.tran ? info.tran.toUpperCase() : 'UNKNOWN',
     removable,
-    system: (await systemDisks()).has(name),
+    system: false,
     readOnly,
     mountpoints: await mountpointsOf(name, info ? lsblkMountpoints(info) : []),
     kind: 'disk',
     isVirtual: await isVirtualBlock(name),
+    uses: await diskUses(name),
   };
+  return { ...drive, system: isSystemDrive(drive) };
 }
 
 /**

@@ -1,4 +1,6 @@
-import type { Drive } from '../../../shared/drive';
+import { type Drive, isSystemDrive } from '../../../shared/drive';
+import { blockNameOfNode } from './block-sysfs';
+import { type SystemTable, diskUses, readSystemTable } from './system-disks';
 
 /** A drive as `drivelist` reports it: the fields Macula uses (drivelist's `Drive` has them all). */
 export interface SourceDrive {
@@ -42,7 +44,22 @@ export function toDrive(d: SourceDrive): Drive {
   };
 }
 
+/**
+ * On Linux, what the drive holds in use as the engine reads it (mounts anywhere, swap, LVM, md, ZFS, LUKS), so the list
+ * refuses a data disk in use exactly as the writer will; drivelist only knows fixed from removable. A device that is
+ * not there (an injected drive) is left as the source gave it.
+ */
+async function withUses(drive: Drive, table: SystemTable): Promise<Drive> {
+  const name = await blockNameOfNode(drive.device).catch(() => undefined);
+  if (name === undefined) return drive;
+  const read: Drive = { ...drive, uses: await diskUses(name, table) };
+  return { ...read, system: isSystemDrive(read) };
+}
+
 /** The drives the OS reports, in its order. */
 export async function listDrives(source: DriveSource = drivelistSource): Promise<Drive[]> {
-  return (await source.list()).map(toDrive);
+  const drives = (await source.list()).map(toDrive);
+  if (process.platform !== 'linux') return drives;
+  const table = await readSystemTable();
+  return Promise.all(drives.map((d) => withUses(d, table)));
 }

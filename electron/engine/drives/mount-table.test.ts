@@ -6,11 +6,13 @@ describe('mount table parsing (proc(5))', () => {
     const text = [
       '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard',
       '42 27 259:0 / /media/my\\040stick rw,relatime shared:12 master:3 - vfat /dev/sdb1 rw',
+      '43 27 254:0 /run/netns /run/netns rw,relatime shared:1 - ext4 /dev/vda rw',
       '',
     ].join('\n');
     expect(parseMountinfo(text)).toEqual([
-      { devNo: '254:0', mountPoint: '/', source: '/dev/vda' },
-      { devNo: '259:0', mountPoint: '/media/my stick', source: '/dev/sdb1' },
+      { devNo: '254:0', root: '/', mountPoint: '/', source: '/dev/vda' },
+      { devNo: '259:0', root: '/', mountPoint: '/media/my stick', source: '/dev/sdb1' },
+      { devNo: '254:0', root: '/run/netns', mountPoint: '/run/netns', source: '/dev/vda' },
     ]);
   });
 

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 /** One line of /proc/self/mountinfo (proc(5)): which device (`MAJ:MIN`, and the source as given) is mounted where. */
 export interface MountEntry {
   readonly devNo: string;
+  /** The directory of the filesystem mounted there: `/`, or a subdirectory for a bind mount (or a btrfs subvolume). */
+  readonly root: string;
   readonly mountPoint: string;
   readonly source: string;
 }
@@ -24,10 +26,9 @@ export function parseMountinfo(text: string): MountEntry[] {
   for (const line of text.split('\n')) {
     const fields = line.split(' ');
     const dash = fields.indexOf('-');
-    const devNo = fields[2];
-    const mountPoint = fields[4];
-    if (dash < 0 || devNo === undefined || mountPoint === undefined) continue;
-    entries.push({ devNo, mountPoint: unescapeProcPath(mountPoint), source: unescapeProcPath(fields[dash + 2] ?? '') });
+    const [, , devNo, root, mountPoint] = fields;
+    if (dash < 0 || devNo === undefined || root === undefined || mountPoint === undefined) continue;
+    entries.push({ devNo, root: unescapeProcPath(root), mountPoint: unescapeProcPath(mountPoint), source: unescapeProcPath(fields[dash + 2] ?? '') });
   }
   return entries;
 }

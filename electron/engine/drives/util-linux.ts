@@ -79,3 +79,29 @@ export async function driveSerial(devicePath: string): Promise<string | undefine
   const serial = (await lsblk(devicePath))?.serial?.trim();
   return serial === undefined || serial === '' ? undefined : serial;
 }
+
+/** What blkid(8) finds on a device by probing it (`-p`, bypassing its cache): `TYPE`, `LABEL`, `UUID`, … */
+export type BlkidTags = Readonly<Record<string, string>>;
+
+/** Parses `blkid -o export`: one `KEY=value` a line, with shell escapes (`\ `) in the values. */
+export function parseBlkidExport(text: string): BlkidTags {
+  const tags: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) tags[line.slice(0, eq)] = line.slice(eq + 1).replace(/\\(.)/g, '$1');
+  }
+  return tags;
+}
+
+/**
+ * The signatures blkid finds on a device; undefined when it finds none (exit 2), cannot open the device (not root),
+ * or is missing. It reads a few KiB at the offsets each format defines.
+ */
+export async function blkidProbe(devicePath: string): Promise<BlkidTags | undefined> {
+  try {
+    const { stdout } = await run('blkid', ['-p', '-o', 'export', '--', devicePath], { timeout: 10_000 });
+    return parseBlkidExport(stdout);
+  } catch {
+    return undefined;
+  }
+}
