@@ -98,8 +98,9 @@ describe('writer elevation, per platform (platform injected)', () => {
     if (launch.kind !== 'elevated-relay') throw new Error(launch.kind);
     const id = /^\\\\\.\\pipe\\macula-writer-([0-9a-f]{32})-in$/.exec(launch.relay.input)?.[1];
     expect(id).toBeDefined();
-    expect(launch.relay).toEqual({ via: 'uac', input: `\\\\.\\pipe\\macula-writer-${id}-in`, output: `\\\\.\\pipe\\macula-writer-${id}-out` });
-    expect(launch.command[4]).toContain(`<"${launch.relay.input}" >"${launch.relay.output}"`);
+    // …and a fresh key the protocol is sealed with over them, handed to the writer on its elevated command line.
+    expect(launch.relay).toEqual({ via: 'uac', input: `\\\\.\\pipe\\macula-writer-${id}-in`, output: `\\\\.\\pipe\\macula-writer-${id}-out`, key: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(launch.command[4]).toContain(`write --ipc --relay-key ${launch.relay.key} <"${launch.relay.input}" >"${launch.relay.output}"`);
     expect(freshRelay('win32')?.input).not.toBe(launch.relay.input);
     // Linux hands stdio through: no relay names at all.
     expect(freshRelay('linux')).toBeUndefined();

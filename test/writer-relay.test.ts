@@ -133,6 +133,31 @@ describe('the writer relay, without devices', () => {
   });
 });
 
+describe('the Windows relay attacked: another account opens the named pipes first (Unix sockets here)', () => {
+  let tmp: string;
+  beforeAll(async () => void (tmp = await mkdtemp(join(tmpdir(), 'macula-pipes-'))));
+  afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+  it('reads nothing of the request (seeds included) and cannot forge the writer\'s result', async () => {
+    const relay: WriterRelay = { via: 'uac', input: join(tmp, 'in.sock'), output: join(tmp, 'out.sock'), key: randomBytes(32).toString('hex') };
+    const stolen = join(tmp, 'stolen');
+    const forged = JSON.stringify({ kind: 'result', size: 1, targets: [{ path: '/dev/sdz', ok: true, verified: true, notes: [] }] });
+    // The squatter: connects to both pipes before the real writer, keeps what the app sends, answers with a result.
+    const squatter =
+      `const net=require('node:net'),fs=require('node:fs');let got='';` +
+      `const a=net.connect(${JSON.stringify(relay.input)}),b=net.connect(${JSON.stringify(relay.output)});` +
+      `a.on('data',(d)=>{got+=d;fs.writeFileSync(${JSON.stringify(stolen)},got);b.end(${JSON.stringify(`${forged}
+`)});});` +
+      `b.on('close',()=>setTimeout(()=>process.exit(0),100));`;
+    const seed = '#cloud-config\nmaculaos:\n  portal:\n    enrollment_token: tok-SECRET-1234567890\n';
+    const run = runWriter({ command: [process.execPath, '-e', squatter], relay, image: '/x.img', targets: ['/dev/sdz'], verify: true, seeds: [seed] });
+    await expect(run).rejects.toMatchObject({ message: expect.stringMatching(/failed authentication|not sealed/) });
+    const got = await readFile(stolen, 'utf8');
+    expect(got.length).toBeGreaterThan(0);
+    expect(got).not.toMatch(/SECRET|enrollment|x\.img|sdz|"kind"/);
+  });
+});
+
 describe.skipIf(process.getuid?.() !== 0)('the writer through the relay, on real loop devices (root)', () => {
   let lab: LoopLab;
   let image: string;
@@ -201,14 +226,15 @@ describe.skipIf(process.getuid?.() !== 0)('the writer through the relay, on real
     expect(existsSync(dirname(relay.input))).toBe(false);
   });
 
-  it('the named-pipe relay carries the same protocol (a stand-in connects the writer to both sockets)', async () => {
+  it('the named-pipe relay carries the same protocol, sealed with the key on the writer command line (a stand-in connects the writer to both sockets)', async () => {
     const target = lab.create({ sizeMiB: 32 });
-    const relay: WriterRelay = { via: 'uac', input: join(lab.dir, 'w-in.sock'), output: join(lab.dir, 'w-out.sock') };
+    const key = randomBytes(32).toString('hex');
+    const relay: WriterRelay = { via: 'uac', input: join(lab.dir, 'w-in.sock'), output: join(lab.dir, 'w-out.sock'), key };
     // What cmd.exe's `<"pipe" >"pipe"` does on Windows: the writer's stdin and stdout are the two connections.
     const standIn =
       `const net=require('node:net'),{spawn}=require('node:child_process');` +
       `const a=net.connect(${JSON.stringify(relay.input)}),b=net.connect(${JSON.stringify(relay.output)});` +
-      `let n=0;const go=()=>{if(++n<2)return;const c=spawn(process.execPath,${JSON.stringify([...runtime.node.slice(1), runtime.script, 'write', '--ipc'])},{stdio:[a,b,'inherit']});` +
+      `let n=0;const go=()=>{if(++n<2)return;const c=spawn(process.execPath,${JSON.stringify([...runtime.node.slice(1), runtime.script, 'write', '--ipc', '--relay-key', key])},{stdio:[a,b,'inherit']});` +
       `c.on('close',(code)=>{a.destroy();b.destroy();process.exit(code??1)});};a.on('connect',go);b.on('connect',go);`;
     const result = await runWriter({ command: [process.execPath, '-e', standIn], relay, image, targets: [target.device], verify: true });
     expect(result).toMatchObject({ kind: 'result', sha256: sha256(imageBytes), targets: [{ path: target.device, ok: true, verified: true }] });

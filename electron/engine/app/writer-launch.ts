@@ -54,6 +54,11 @@ export const FIXED_WRITER = '/usr/lib/macula-companion/macula-writer';
 export interface RelayEndpoints {
   readonly input: string;
   readonly output: string;
+  /**
+   * The key the protocol is sealed with over this relay (hex, fresh per flash; writer-process/sealed-lines.ts), given
+   * to the writer on its elevated command line: Windows named pipes can be opened first by any local account.
+   */
+  readonly key?: string;
 }
 
 /** A relay and how it is built: FIFOs for osascript's `do shell script`, named pipes for cmd.exe under UAC. */
@@ -150,7 +155,8 @@ function appImageWriter(appImage: { file: string; mount: string }, runtime: Writ
 function uacPlan(runtime: WriterRuntime, relay: RelayEndpoints): ElevationPlan {
   const sets = Object.entries(runtime.env ?? {}).map(([k, v]) => `set "${k}=${v}"&& `).join('');
   const exe = [...runtime.node, runtime.script].map((a) => `"${a}"`).join(' ');
-  const cmdLine = `/d /s /c "${sets}${exe} ${WRITER_ARGS.join(' ')} <"${relay.input}" >"${relay.output}""`;
+  const args = [...WRITER_ARGS, ...(relay.key !== undefined ? ['--relay-key', relay.key] : [])].join(' ');
+  const cmdLine = `/d /s /c "${sets}${exe} ${args} <"${relay.input}" >"${relay.output}""`;
   const ps = `Start-Process -FilePath 'cmd.exe' -ArgumentList ${psQuote(cmdLine)} -Verb RunAs -WindowStyle Hidden -Wait`;
   return { kind: 'relay', via: 'uac', command: ['powershell.exe', '-NoProfile', '-NonInteractive', '-Command', ps], relay };
 }
@@ -180,7 +186,7 @@ export function writerLaunch(runtime: WriterRuntime, host: ElevationHost = curre
  */
 export function freshRelay(platform: NodeJS.Platform, tmp: string = tmpdir()): RelayEndpoints | undefined {
   const id = randomBytes(16).toString('hex');
-  if (platform === 'win32') return { input: `\\\\.\\pipe\\macula-writer-${id}-in`, output: `\\\\.\\pipe\\macula-writer-${id}-out` };
+  if (platform === 'win32') return { input: `\\\\.\\pipe\\macula-writer-${id}-in`, output: `\\\\.\\pipe\\macula-writer-${id}-out`, key: randomBytes(32).toString('hex') };
   if (platform !== 'darwin') return undefined;
   const dir = posix.join(tmp, `macula-writer-${id}`);
   return { input: posix.join(dir, 'in'), output: posix.join(dir, 'out') };

@@ -47,11 +47,11 @@ async function listenOnce(path: string): Promise<OneShot> {
 
 /**
  * The Windows relay: a named pipe for the writer's stdin and one for its stdout, each served by the app for exactly
- * one connection (cmd.exe's `<` and `>` redirections in the elevated process). Known gap: Node cannot set the pipes'
- * DACL, and the default one lets any local account open a pipe for reading, so a process that lists \\.\pipe\ and
- * connects to the `-in` pipe before cmd.exe does (while the UAC prompt is up) would read the request, seeds included;
- * the real writer then fails to connect and the flash fails. Closing it needs a native DACL or an authenticated
- * handshake in the writer protocol.
+ * one connection (cmd.exe's `<` and `>` redirections in the elevated process). Node cannot set the pipes' DACL, and
+ * the default one lets any local account open them, so a process that lists \\.\pipe\ could connect first (while the
+ * UAC prompt is up). It gets nothing: every line is sealed with a key that only the elevated command line carries
+ * (sealed-lines.ts), so it reads no request (seeds included) and cannot forge a result; the real writer then fails
+ * to connect and the flash fails, with nothing written.
  */
 export async function preparePipeRelay(ends: RelayEndpoints): Promise<PendingRelay> {
   const input = await listenOnce(ends.input);

@@ -4,6 +4,7 @@ import { MaculaError, assertNever } from '../../../shared/errors';
 import type { WriterRelay } from '../app/writer-launch';
 import { prepareFifoRelay } from './fifo-relay';
 import { preparePipeRelay } from './pipe-relay';
+import { OpenLines, SealLines } from './sealed-lines';
 import type { PendingRelay, RelayConnection } from './relay-types';
 
 /** How the launched command ended: its exit code, or why it could not start. */
@@ -115,16 +116,19 @@ export async function relayTransport(command: readonly [string, ...string[]], re
     const { input, output } = outcome.connection;
     input.on('error', () => undefined);
     output.on('error', () => undefined);
+    if (relay.key === undefined) {
+      return { input, output, exited, end: () => void input.end(), kill: () => (input.destroy(), output.destroy(), child.kill()) };
+    }
+    // Sealed both ways (sealed-lines.ts); a line that fails to open ends the events, and its reason is the exit's.
+    const sealed = new SealLines(relay.key, 'request');
+    sealed.pipe(input);
+    const opened = output.pipe(new OpenLines(relay.key, 'event'));
     return {
-      input,
-      output,
-      exited,
-      end: () => void input.end(),
-      kill: () => {
-        input.destroy();
-        output.destroy();
-        child.kill();
-      },
+      input: sealed,
+      output: opened,
+      exited: exited.then((exit) => (opened.refused ? { ...exit, stderr: opened.refused.message } : exit)),
+      end: () => void sealed.end(),
+      kill: () => (sealed.destroy(), input.destroy(), output.destroy(), child.kill()),
     };
   }
   if (outcome.kind !== 'exited') child.kill();
