@@ -169,7 +169,7 @@ describe('POST /api/console/enrollment-tokens (RFC 6750 bearer)', () => {
 
     // A node's access token (scope "node") cannot mint enrollment tokens.
     const form = (fields: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
-    const codes = (await (await fetch(portal.url(PORTAL_ENDPOINTS.deviceAuthorization.path), form({ client_id: MACULA_NODE_CLIENT_ID, scope: 'node' }))).json()) as DeviceAuthorizationResponse;
+    const codes = (await (await fetch(portal.url(PORTAL_ENDPOINTS.deviceAuthorization.path), form({ client_id: MACULA_NODE_CLIENT_ID, scope: 'node', node_id: 'node-0001', node_fingerprint: 'A'.repeat(43) }))).json()) as DeviceAuthorizationResponse;
     portal.approve(codes.user_code);
     serverNow += 5000;
     const tokens = tokenResponseSchema.parse(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fingerprintSchema } from './cert-fingerprint';
 import { enrollmentTokenSchema, hostnameSchema, nodeIdSchema } from './seed-formats';
 
 /**
@@ -32,12 +33,48 @@ const opaque = z.string().regex(/^[\x21-\x7e]{1,512}$/, 'must be 1–512 printab
 // Any http(s) URL: the contract server runs on loopback http; the node requires https of the Portal it is seeded with.
 const pageUrl = z.url({ protocol: /^https?$/ });
 
-/** RFC 8628 §3.1. */
+/**
+ * RFC 8628 §3.1, plus who is asking when the client is a node (extension parameters, §3.1 allows them): the node
+ * registers its id, host name and certificate fingerprint with the code, so the approval page shows which node the
+ * user is letting in, and a bound approval (`NodeBinding`) is refused for any other node. The Portal requires
+ * `node_id` and `node_fingerprint` from client `maculaos-node`; the desktop's own sign-in sends none.
+ */
 export const deviceAuthorizationRequestSchema = z.object({
   client_id: z.string().min(1),
   /** Space-delimited (RFC 6749 §3.3). */
   scope: z.string().optional(),
+  node_id: nodeIdSchema.optional(),
+  hostname: hostnameSchema.optional(),
+  /** base64url SHA-256 of the node's TLS certificate, as TXT `fp` says and the desktop pins. */
+  node_fingerprint: fingerprintSchema.optional(),
 });
+
+/**
+ * What an approval is bound to: the node id and certificate fingerprint the approving desktop pinned after the node
+ * proved its pairing key. Sent as `node_id` and `node_fingerprint` beside `user_code` to the verification page (the
+ * desktop adds them to `verification_uri_complete`, `boundVerificationUri`); the Portal approves a code only for the
+ * node that registered it with exactly these, and refuses otherwise, so a phished or leaked code cannot let another
+ * node in through the owner's account, nor the owner's node into an account that did not pin it.
+ */
+export interface NodeBinding {
+  readonly nodeId: string;
+  readonly fingerprint: string;
+}
+
+/** The verification page parameters of a bound approval (beside RFC 8628 §3.3.1's `user_code`). */
+export const NODE_BINDING_PARAMS = { nodeId: 'node_id', fingerprint: 'node_fingerprint' } as const;
+
+/** `verification_uri_complete` with the binding added: the link the desktop shows for a node it pinned. */
+export function boundVerificationUri(complete: string, binding: NodeBinding): string {
+  // shared/ has no URL class (no DOM, no Node): the query is extended by hand, before any fragment (RFC 3986 §3.4).
+  const hash = complete.indexOf('#');
+  const [head, fragment] = hash < 0 ? [complete, ''] : [complete.slice(0, hash), complete.slice(hash)];
+  const params = [
+    `${NODE_BINDING_PARAMS.nodeId}=${encodeURIComponent(binding.nodeId)}`,
+    `${NODE_BINDING_PARAMS.fingerprint}=${encodeURIComponent(binding.fingerprint)}`,
+  ].join('&');
+  return `${head}${head.includes('?') ? '&' : '?'}${params}${fragment}`;
+}
 
 /** RFC 8628 §3.2; `verification_uri_complete`, optional there, is always sent by our Portal (the desktop's QR). */
 export const deviceAuthorizationResponseSchema = z.object({
