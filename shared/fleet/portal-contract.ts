@@ -120,8 +120,11 @@ export const DEVICE_FLOW_ERRORS = ['authorization_pending', 'slow_down', 'expire
 /** RFC 6749 §5.2 errors the token endpoint may also answer. */
 export const TOKEN_ERRORS = [...DEVICE_FLOW_ERRORS, 'invalid_request', 'invalid_client', 'invalid_grant', 'unsupported_grant_type'] as const;
 export const DEVICE_AUTHORIZATION_ERRORS = ['invalid_request', 'invalid_client', 'invalid_scope'] as const;
-/** Refusals of `/api/console/pair`: malformed, a token the Portal never issued, one already redeemed. */
-export const PAIR_ERRORS = ['invalid_request', 'invalid_enrollment_token', 'enrollment_token_used'] as const;
+/**
+ * Refusals of `/api/console/pair`: malformed, a token the Portal never issued, one already redeemed, one minted for
+ * another node id.
+ */
+export const PAIR_ERRORS = ['invalid_request', 'invalid_enrollment_token', 'enrollment_token_used', 'enrollment_token_other_node'] as const;
 
 export const tokenErrorSchema = oauthErrorSchema(TOKEN_ERRORS);
 export const deviceAuthorizationErrorSchema = oauthErrorSchema(DEVICE_AUTHORIZATION_ERRORS);
@@ -133,16 +136,22 @@ export const enrollmentTokenErrorSchema = oauthErrorSchema(ENROLLMENT_TOKEN_ERRO
 
 /**
  * `POST /api/console/enrollment-tokens`, sent with `Authorization: Bearer ACCESS_TOKEN` (RFC 6750 §2.1): the signed-in
- * user asks for one enrollment token of their organisation, to seed into a node as a pasted one would be.
+ * user asks for the enrollment token of one node, to seed into it. One call per node: a token is redeemable once, so
+ * a batch of N sticks needs N tokens, and each is minted for its node id, which alone may redeem it.
  */
 export const enrollmentTokenRequestSchema = z.object({
+  /** The node the token is for (the seed's `maculaos.pairing.node_id`): `/api/console/pair` refuses any other. */
+  node_id: nodeIdSchema,
+  /** The node's seeded host name, shown on the Portal beside the token. */
+  hostname: hostnameSchema.optional(),
   /** Shown on the Portal beside the token (which desktop minted it, for what); no secret. */
   label: z.string().max(200).optional(),
 });
 
-/** A fresh enrollment token, redeemable once through `/api/console/pair` until `expires_at`. */
+/** A fresh enrollment token for `node_id`, redeemable once, by that node, through `/api/console/pair` until `expires_at`. */
 export const enrollmentTokenResponseSchema = z.object({
   enrollment_token: enrollmentTokenSchema,
+  node_id: nodeIdSchema,
   expires_at: z.iso.datetime({ offset: true }),
   org_identity: z.string().min(1),
 });
@@ -198,7 +207,7 @@ export const PORTAL_ENDPOINTS = {
 export type PortalEndpoint = keyof typeof PORTAL_ENDPOINTS;
 
 /** The HTTP status of each pair refusal. */
-export const PAIR_ERROR_STATUS = { invalid_request: 400, invalid_enrollment_token: 403, enrollment_token_used: 409 } as const satisfies Record<
+export const PAIR_ERROR_STATUS = { invalid_request: 400, invalid_enrollment_token: 403, enrollment_token_used: 409, enrollment_token_other_node: 403 } as const satisfies Record<
   (typeof PAIR_ERRORS)[number],
   keyof (typeof PORTAL_ENDPOINTS)['pair']['responses']
 >;

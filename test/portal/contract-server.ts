@@ -24,8 +24,8 @@ import { BodyTooLargeError, mediaType, parseForm, parseJson, readBody, readForm,
  * The Portal contract (shared/fleet/portal-contract.ts) served from memory, for tests and `npm run portal:dev`:
  * RFC 8628 device authorization with pending → approved / denied / expired and `slow_down` (a node registers its id,
  * host name and fingerprint with its code; an approval bound to another node is refused), and `/api/console/pair`
- * redeeming each registered enrollment token once, and `/api/console/enrollment-tokens` minting one for the user an
- * access token of the desktop's client belongs to. Every request is parsed with the contract's schema and every
+ * redeeming each registered enrollment token once, and `/api/console/enrollment-tokens` minting one per node (bound
+ * to its id) for the user an access token of the desktop's client belongs to. Every request is parsed with the contract's schema and every
  * response is checked against the schema of its status before it is sent, so the server cannot drift from the contract.
  */
 
@@ -74,6 +74,8 @@ export interface PortalContractServer {
   addEnrollmentToken(options?: { token?: string; identity?: PortalIdentity }): string;
   /** The node id that redeemed `token`, if any. */
   redeemedBy(token: string): string | undefined;
+  /** The node id and label a minted token is bound to. */
+  mintedFor(token: string): { nodeId: string | undefined; label: string | undefined } | undefined;
   /** Answers the next `times` requests of `path` with `status` (a Portal outage). */
   failNext(path: string, status: number, times?: number): void;
   close(): Promise<void>;
@@ -182,10 +184,12 @@ export async function startPortalContractServer(options: PortalContractOptions =
     if (mediaType(req) !== 'application/json') return respond(res, endpoint, 400, { error: 'invalid_request', error_description: 'body must be application/json' });
     const parsed = parseWith(endpoint.request, parseJson(await readBody(req)));
     if (!parsed.ok) return respond(res, endpoint, 400, { error: 'invalid_request', error_description: parsed.why });
-    const token = enrollments.register(bearer.identity);
+    const { node_id, hostname, label } = parsed.value;
+    const token = enrollments.register(bearer.identity, undefined, { nodeId: node_id, label: [label, hostname].filter(Boolean).join(' ') || undefined });
     issued.push(token);
     return respond(res, endpoint, 201, {
       enrollment_token: token,
+      node_id,
       expires_at: new Date(clock() + ENROLLMENT_TOKEN_LIFETIME_MS).toISOString(),
       org_identity: bearer.identity.orgIdentity,
     });
@@ -294,6 +298,7 @@ export async function startPortalContractServer(options: PortalContractOptions =
     issuedAccessTokens: () => accessTokens.issued(),
     addEnrollmentToken: ({ token, identity = defaultIdentity } = {}) => enrollments.register(identity, token),
     redeemedBy: (token) => enrollments.redeemedBy(token),
+    mintedFor: (token) => enrollments.mintedFor(token),
     failNext(path, status, times = 1) {
       failures.set(path, { status, times });
     },
