@@ -151,6 +151,14 @@ describe('desktop Portal sign-in (RFC 8628) against the contract server', () => 
     expect(tokenRequests).toEqual([400, 400, 400]);
   });
 
+  it('ends with insufficient_scope at sign-in when the Portal grants less than enrollment_tokens:issue', async () => {
+    await portal.close();
+    portal = await startPortalContractServer({ clock: () => serverNow, expiresIn: 600, interval: 5, grantScope: () => 'profile' });
+    const e = await failure(signIn((codes) => (onSleep = (n) => n === 1 && portal.approve(codes.user_code))));
+    expect(e.reason).toBe('insufficient_scope');
+    expect(portal.issuedEnrollmentTokens).toEqual([]);
+  });
+
   it('says the Portal is unreachable when nothing answers', async () => {
     const origin = portal.origin;
     await portal.close();

@@ -40,6 +40,8 @@ export interface PortalContractOptions {
   readonly expiresIn?: number;
   /** Polling interval in seconds (default 5, RFC 8628 §3.2). */
   readonly interval?: number;
+  /** The scope granted for a requested one (a Portal that narrows it, RFC 6749 §3.3); as requested by default. */
+  readonly grantScope?: (requested: string | undefined) => string | undefined;
   /** Who approves, when `approve` is not told (default "Demo User" of "demo-org"). */
   readonly identity?: PortalIdentity;
   /** Called once per request with what was answered (no bodies, so no secrets). */
@@ -111,7 +113,12 @@ function parseWith<T extends z.ZodType>(schema: T, body: unknown): { ok: true; v
 export async function startPortalContractServer(options: PortalContractOptions = {}): Promise<PortalContractServer> {
   const clock = options.clock ?? Date.now;
   const defaultIdentity = options.identity ?? { userName: 'Demo User', orgIdentity: 'demo-org' };
-  const flows = new DeviceFlowStore({ clock, expiresIn: options.expiresIn ?? 600, ...(options.interval ? { interval: options.interval } : {}) });
+  const flows = new DeviceFlowStore({
+    clock,
+    expiresIn: options.expiresIn ?? 600,
+    ...(options.interval ? { interval: options.interval } : {}),
+    ...(options.grantScope ? { grantScope: options.grantScope } : {}),
+  });
   const enrollments = new EnrollmentStore();
   const accessTokens = new AccessTokens(clock);
   const issued: string[] = [];

@@ -52,6 +52,8 @@ export interface DeviceFlowOptions {
   readonly expiresIn: number;
   /** Seconds between polls. */
   readonly interval?: number;
+  /** The scope granted for a requested one (RFC 6749 §3.3 lets the server narrow it); the requested one if absent. */
+  readonly grantScope?: (requested: string | undefined) => string | undefined;
 }
 
 /** RFC 8628 §6.1: 20 consonants (no vowels, so no words), upper case. */
@@ -177,6 +179,7 @@ export class DeviceFlowStore {
       case 'approved': {
         grant.status = 'consumed';
         const identity = grant.identity ?? { userName: 'unknown', orgIdentity: 'unknown' };
+        const scope = this.options.grantScope ? this.options.grantScope(grant.scope) : grant.scope;
         const tokens: TokenResponse = {
           access_token: randomBytes(32).toString('base64url'),
           token_type: 'Bearer',
@@ -184,7 +187,7 @@ export class DeviceFlowStore {
           refresh_token: randomBytes(32).toString('base64url'),
           user_name: identity.userName,
           org_identity: identity.orgIdentity,
-          ...(grant.scope === undefined ? {} : { scope: grant.scope }),
+          ...(scope === undefined ? {} : { scope }),
         };
         return { ok: true, tokens };
       }

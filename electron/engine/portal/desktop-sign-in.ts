@@ -1,8 +1,9 @@
 import { MaculaError } from '../../../shared/errors';
-import type { DeviceAuthorizationResponse } from '../../../shared/fleet/portal-contract';
+import { type DeviceAuthorizationResponse, ENROLLMENT_TOKEN_SCOPE } from '../../../shared/fleet/portal-contract';
 import { DesktopPortalClient } from './desktop-portal-client';
 import { type FlowClock, pollForTokens, realFlowClock } from './device-flow';
 import type { PortalHttpOptions } from './portal-http';
+import { PortalSignInError } from './sign-in-error';
 
 /**
  * "Sign in to the Portal" (the app's Customise step, `macula flash --portal-sign-in`): the device flow (RFC 8628) as
@@ -78,6 +79,10 @@ export async function signInToPortal(options: DesktopSignInOptions): Promise<Por
   options.onCodes(codes);
   const tokens = await pollForTokens(codes, () => client.token(codes.device_code), { clock, signal, issuedAt });
   if (tokens === undefined || signal.aborted) throw new MaculaError('ERR_ABORTED', 'Portal sign-in cancelled');
+  // RFC 6749 §5.1: a scope in the answer is what was granted. Without the minting scope every flash would fail: say so now.
+  if (tokens.scope !== undefined && !tokens.scope.split(' ').includes(ENROLLMENT_TOKEN_SCOPE)) {
+    throw new PortalSignInError('insufficient_scope', `the Portal granted "${tokens.scope}", not ${ENROLLMENT_TOKEN_SCOPE}: this account may not issue enrollment tokens`);
+  }
   const accessToken = tokens.access_token;
   return {
     userName: tokens.user_name,
