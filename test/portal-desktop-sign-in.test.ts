@@ -229,10 +229,13 @@ describe('the engine sign-ins behind portal.signIn', () => {
     expect(events.map((e) => e.status.state)).toEqual(['starting', 'awaiting_user', 'signed_in']);
     const waiting = events[1]?.status;
     expect(waiting?.state === 'awaiting_user' && waiting.qrSvg).toMatch(/^<svg/);
-    const minted = await signIns.mint(signInId, NODES, new AbortController().signal);
+    const signal = new AbortController().signal;
+    // A seed that names another Portal than the one signed in to gets nothing minted.
+    expect(() => signIns.mint(signInId, NODES, signal, 'https://portal.example.com')).toThrow(/sign-in is for .* the seed names/);
+    const minted = await signIns.mint(signInId, NODES, signal, portal.origin);
     expect(minted.map((m) => m.enrollmentToken)).toEqual(portal.issuedEnrollmentTokens);
     expect(portal.issuedEnrollmentTokens).toHaveLength(3);
-    expect(() => signIns.mint('another-sign-in', NODES, new AbortController().signal)).toThrow(/sign in to the Portal again/);
+    expect(() => signIns.mint('another-sign-in', NODES, signal, portal.origin)).toThrow(/sign in to the Portal again/);
     // No event carries a secret: neither an enrollment token nor the access token.
     const wire = JSON.stringify(events);
     for (const secret of [...portal.issuedEnrollmentTokens, ...portal.issuedAccessTokens()]) expect(wire).not.toContain(secret);

@@ -36,6 +36,7 @@ async function portalSignIn(args: Args, base: Seed, out: Output, signal: AbortSi
       ),
   });
   out.event('signed_in', { user_name: session.userName, org_identity: session.orgIdentity }, `Signed in to the Portal as ${session.userName} (${session.orgIdentity})`);
+  // The sign-in ran against the seed's own Portal URL, the one the tokens are seeded with.
   return async (nodes) => {
     const minted = await session.mintEnrollmentTokens(nodes, signal);
     const ids = minted.map((m) => m.nodeId);

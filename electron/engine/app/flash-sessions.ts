@@ -48,9 +48,9 @@ export class FlashSessions {
     const mint: MintTokens | undefined =
       signInId === undefined
         ? undefined
-        : (nodes) => {
+        : (nodes, portalUrl) => {
             if (!this.signIns) throw new MaculaError('ERR_USAGE', 'this engine runs no Portal sign-ins');
-            return this.signIns.mint(signInId, nodes, controller.signal);
+            return this.signIns.mint(signInId, nodes, controller.signal, portalUrl);
           };
     const seeds = await seedsFor(request, mint);
     const flashId = randomUUID();

@@ -91,10 +91,16 @@ export class PortalSignIns {
     return controller !== undefined;
   }
 
-  /** One enrollment token per node through the signed-in session `signInId` (a flash's seeds, before any write). */
-  mint(signInId: string, nodes: readonly TokenTarget[], signal: AbortSignal): Promise<MintedToken[]> {
+  /**
+   * One enrollment token per node through the signed-in session `signInId` (a flash's seeds, before any write), for
+   * the seed's Portal `portalUrl`, which must be the one signed in to: a token of one Portal is no use to another.
+   */
+  mint(signInId: string, nodes: readonly TokenTarget[], signal: AbortSignal, portalUrl: string): Promise<MintedToken[]> {
     const held = this.sessions.get(signInId);
     if (!held) throw new MaculaError('ERR_USAGE', 'the Portal sign-in has expired or never finished: sign in to the Portal again');
+    if (portalBase(portalUrl, true).href !== held.session.portalUrl) {
+      throw new MaculaError('ERR_USAGE', `the sign-in is for ${held.session.portalUrl}, the seed names ${portalUrl}: sign in to that Portal`, { field: 'portalUrl' });
+    }
     return held.session.mintEnrollmentTokens(nodes, signal);
   }
 

@@ -15,8 +15,11 @@ export interface TargetSeed {
   readonly pairingKey: string;
 }
 
-/** Mints one enrollment token per node, in order (a signed-in Portal session's `mintEnrollmentTokens`). */
-export type MintTokens = (nodes: readonly TokenTarget[]) => Promise<readonly MintedToken[]>;
+/**
+ * Mints one enrollment token per node, in order, for the Portal at `portalUrl` (the seed's): a signed-in Portal
+ * session's `mintEnrollmentTokens`, which refuses another Portal than its own.
+ */
+export type MintTokens = (nodes: readonly TokenTarget[], portalUrl: string) => Promise<readonly MintedToken[]>;
 
 /** Puts each node's own minted token into its seed; refuses a seed that has no Portal URL or already holds a token. */
 async function withMintedTokens(seeds: readonly Seed[], mint: MintTokens): Promise<Seed[]> {
@@ -30,7 +33,7 @@ async function withMintedTokens(seeds: readonly Seed[], mint: MintTokens): Promi
     });
   }
   const nodes = seeds.map((s) => ({ nodeId: s.maculaos.pairing?.node_id ?? '', hostname: s.hostname }));
-  const minted = await mint(nodes);
+  const minted = await mint(nodes, portal.url);
   return seeds.map((seed, i) => {
     const token = minted[i];
     // The Portal binds each token to its node id: a token seeded into another node would be refused at first boot.

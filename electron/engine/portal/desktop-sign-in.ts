@@ -35,6 +35,8 @@ export interface MintedToken {
 
 /** A signed-in user, who can mint tokens until the access token expires. */
 export interface PortalSession {
+  /** The Portal signed in to (its base URL, normalised): the only Portal its tokens are good for. */
+  readonly portalUrl: string;
   readonly userName: string;
   readonly orgIdentity: string;
   /** Seconds from sign-in until the access token stops working, if the Portal said (RFC 6749 §5.1). */
@@ -85,6 +87,7 @@ export async function signInToPortal(options: DesktopSignInOptions): Promise<Por
   }
   const accessToken = tokens.access_token;
   return {
+    portalUrl: base.href,
     userName: tokens.user_name,
     orgIdentity: tokens.org_identity,
     expiresIn: tokens.expires_in,
