@@ -4,7 +4,7 @@ import { drivesListChannel } from './ipc-drives';
 import { flashCancelChannel, flashStartChannel } from './ipc-flash';
 import { fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
 import { imageInspectChannel } from './ipc-image';
-import { portalSignInCancelChannel, portalSignInChannel, portalSignInClaimChannel } from './ipc-portal';
+import { portalSignInCancelChannel, portalSignInChannel } from './ipc-portal';
 import { profilesDeleteChannel, profilesListChannel, profilesSaveChannel } from './ipc-profiles';
 import { seedValidateChannel } from './ipc-seed';
 
@@ -38,7 +38,6 @@ export const ipcContract = {
   'profiles.delete': profilesDeleteChannel,
   'portal.signIn': portalSignInChannel,
   'portal.signInCancel': portalSignInCancelChannel,
-  'portal.signInClaim': portalSignInClaimChannel,
 } as const;
 
 export type IpcChannel = keyof typeof ipcContract;

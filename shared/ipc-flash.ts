@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { signInIdSchema } from './ipc-portal';
 import { seedFormSchema } from './seed-form';
 
 const path = z.string().min(1).max(4096);
@@ -20,6 +21,11 @@ export const flashStartChannel = {
     targets: z.array(path).min(1).max(32),
     /** null: the image alone, no MACULAOS_STATE partition. */
     seed: seedFormSchema.nullable(),
+    /**
+     * A finished `portal.signIn` whose session mints one enrollment token per target, each for that target's node id
+     * (the form's token field is then empty: a pasted token is redeemable once, so it seeds one target only).
+     */
+    portalSignInId: signInIdSchema.optional(),
     verify: z.boolean(),
   }),
   response: z.strictObject({ flashId: z.string().min(1) }),

@@ -1,15 +1,18 @@
 import { z } from 'zod';
-import { enrollmentTokenSchema } from './fleet/seed-formats';
 
 /**
  * The Customise step's "Sign in to the Portal": the engine runs the OAuth 2.0 Device Authorization Grant (RFC 8628)
- * against the Portal URL and mints an enrollment token for the signed-in user. Progress is pushed as `portal.signIn`
- * events without secrets; the enrollment token is handed over once, by `portal.signInClaim`, and goes into the seed
- * form as a pasted one would. The access token never leaves the engine.
+ * against the Portal URL and keeps the signed-in session. Progress is pushed as `portal.signIn` events without
+ * secrets. The flash that names the sign-in mints one enrollment token per target through it, each for its node (a
+ * token is redeemable once, so one token copied into N seeds would enrol one node of N); neither the access token nor
+ * an enrollment token ever leaves the engine.
  */
 
+/** A sign-in's id, as `flash.start` names it. */
+export const signInIdSchema = z.string().min(1).max(64);
+
 const httpUrl = z.url({ protocol: /^https?$/ }).max(2048);
-const signInId = z.string().min(1).max(64);
+const signInId = signInIdSchema;
 
 /** Why a sign-in ended without a token, for the message beside the button. */
 export const SIGN_IN_FAILURES = ['portal_unreachable', 'portal_error', 'access_denied', 'expired_token', 'insufficient_scope'] as const;
@@ -27,18 +30,6 @@ export const portalSignInCancelChannel = {
   response: z.strictObject({ cancelled: z.boolean() }),
 } as const;
 
-/** `portal.signInClaim`: the minted enrollment token, once, after a `signed_in` event; the engine forgets it then. */
-export const portalSignInClaimChannel = {
-  request: z.strictObject({ signInId }),
-  response: z.strictObject({
-    enrollmentToken: enrollmentTokenSchema,
-    expiresAt: z.iso.datetime({ offset: true }),
-    userName: z.string(),
-    orgIdentity: z.string(),
-  }),
-} as const;
-export type SignInClaim = z.infer<(typeof portalSignInClaimChannel)['response']>;
-
 /** A sign-in as the Customise step shows it, a union on `state`. */
 export const signInViewSchema = z.discriminatedUnion('state', [
   z.strictObject({ state: z.literal('starting') }),
@@ -52,10 +43,11 @@ export const signInViewSchema = z.discriminatedUnion('state', [
     /** The complete link as a QR code, SVG made by the engine (shown as an image, never inlined as markup). */
     qrSvg: z.string().startsWith('<svg').max(200_000),
   }),
-  /** Approved: the engine is asking the Portal for the enrollment token. */
-  z.strictObject({ state: z.literal('issuing') }),
-  /** Ready to claim (no secret here). */
-  z.strictObject({ state: z.literal('signed_in'), userName: z.string(), orgIdentity: z.string() }),
+  /**
+   * Approved: a flash naming this sign-in (`flash.start`'s `portalSignInId`) mints one enrollment token per target
+   * until `expiresAt`. No secret here.
+   */
+  z.strictObject({ state: z.literal('signed_in'), userName: z.string(), orgIdentity: z.string(), expiresAt: z.iso.datetime({ offset: true }) }),
   z.strictObject({ state: z.literal('failed'), code: z.string(), reason: z.enum(SIGN_IN_FAILURES).optional(), message: z.string() }),
   z.strictObject({ state: z.literal('cancelled') }),
 ]);

@@ -64,6 +64,15 @@ describe('expandSeeds', () => {
     expect(keyOnly?.maculaos.pairing?.node_id).toMatch(UUID_V4);
   });
 
+  it('refuses a pasted enrollment token for several targets (redeemable once), naming the sign-in, and keeps it for one', () => {
+    const portal = { portal: { url: 'https://portal.example.com', enrollment_token: 'enroll-0123456789abcdef' } };
+    const e = refusal(() => expandSeeds(template('m-{nn}', portal), 3, { random }));
+    expect([e.code, e.details.field]).toEqual(['ERR_SEED_INVALID', 'maculaos.portal.enrollment_token']);
+    expect(e.message).toMatch(/redeemable once.*3 targets.*--portal-sign-in/);
+    expect(e.message).not.toContain('enroll-0123456789abcdef');
+    expect(expandSeeds(template('m-{nn}', portal), 1, { random })[0]?.maculaos.portal?.enrollment_token).toBe('enroll-0123456789abcdef');
+  });
+
   it('refuses one fixed hostname for several targets, and leaves an absent hostname absent', () => {
     expect(refusal(() => expandSeeds(template('macula'), 3, { random })).message).toMatch(/same name to several of the 3 targets/);
     const seeds = expandSeeds(validateSeed({}, 't'), 2, { random });

@@ -88,6 +88,7 @@ function refuse(field: string, message: string): never {
 /**
  * One validated seed per target. The hostname template is expanded per target; `pairing.node_id` and `pairing.key`
  * are generated per target unless given, and may only be given for a single target: every node must have its own.
+ * So may a pasted enrollment token, which the Portal redeems once (several targets get theirs from a sign-in).
  */
 export function expandSeeds(base: Seed, count: number, { serials, random }: ExpandOptions): Seed[] {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`target count must be a positive integer, got ${count}`);
@@ -98,6 +99,13 @@ export function expandSeeds(base: Seed, count: number, { serials, random }: Expa
   }
   if (count > 1 && given?.node_id !== undefined) {
     refuse('maculaos.pairing.node_id', `a fixed node id cannot be given for ${count} targets: leave it out to generate one per node`);
+  }
+  // The Portal redeems an enrollment token once: copied into N seeds, nodes 2..N would end in enrollment_token_refused.
+  if (count > 1 && base.maculaos.portal?.enrollment_token !== undefined) {
+    refuse(
+      'maculaos.portal.enrollment_token',
+      `a pasted enrollment token is redeemable once and cannot be seeded into ${count} targets: sign in to the Portal instead (macula flash --portal-sign-in, or "Sign in to the Portal" in the app), which mints one token per node`,
+    );
   }
   const seeds: Seed[] = [];
   for (let i = 0; i < count; i++) {

@@ -125,7 +125,7 @@ describe('node agent pairing with the Portal', () => {
     expect(parseTxtRecord(agent?.txt ?? []).state).toBe('unpaired');
   });
 
-  it('runs the device flow: user code in status and on the first-boot page, approved on the Portal, then paired', async () => {
+  it('runs the device flow: user code in the session status only (not on the first-boot page), approved on the Portal, then paired', async () => {
     const { call, fixture: f, portal: p, agent: a, target } = await setUp();
     await call('POST', NODE_API.pairingStart.path, { mode: 'auto' });
     const waiting = await waitForStatus(call, (s) => s.state === 'awaiting_user' || s.state === 'failed');
@@ -139,8 +139,8 @@ describe('node agent pairing with the Portal', () => {
     const page = await pinnedRequest(target, 'GET', '/');
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
-    expect(page.body).toContain(waiting.user_code);
-    expect(page.body).toMatch(/<svg[^>]*>.*<path/s);
+    expect(page.body).not.toContain(waiting.user_code);
+    expect(page.body).toContain('id="awaiting"');
 
     p.approve(waiting.user_code, { userName: 'Phone User', orgIdentity: 'org-field' });
     const done = await waitForStatus(call, (s) => s.state === 'paired' || s.state === 'failed');

@@ -117,8 +117,11 @@ describe.skipIf(skip !== undefined)('macula pair against the real agent across n
     const shown = JSON.parse(line) as { user_code: string; verification_uri: string; verification_uri_complete: string | null };
     expect(shown.verification_uri).toContain(portalUrl);
     expect(shown.verification_uri_complete).toContain(encodeURIComponent(shown.user_code).slice(0, 4));
+    // The link the desktop shows is bound to the node it pinned: approving through it names that node to the Portal.
+    const link = new URL(shown.verification_uri_complete ?? '');
+    expect([link.searchParams.get('node_id'), link.searchParams.get('node_fingerprint')]).toEqual([seed.nodeId, node.fingerprint]);
     const from = portal.lines.length;
-    portal.write(`approve ${shown.user_code}`);
+    portal.write(`approve ${shown.user_code} ${seed.nodeId} ${node.fingerprint}`);
     await portal.waitFor((l) => l.includes('"approved"'), 10_000, from);
     expect(await exitCode(run), run.lines.join('\n')).toBe(0);
     expect(run.events().some((e) => e['event'] === 'paired')).toBe(true);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   DEVICE_CODE_GRANT_TYPE,
   MACULA_NODE_CLIENT_ID,
+  boundVerificationUri,
   PORTAL_ENDPOINTS,
   deviceAuthorizationResponseSchema,
   pairErrorSchema,
@@ -107,8 +108,11 @@ describe('Portal contract server', () => {
   const postForm = (path: string, fields: Record<string, string>) => post(path, new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded');
   const postJson = (path: string, body: unknown) => post(path, JSON.stringify(body), 'application/json');
 
+  /** The node a test's device authorizations come from, as it registers itself (RFC 8628 §3.1 extension parameters). */
+  const NODE = { node_id: '3f2b8c1e-9d4a-4e7b-8c2d-5a6f7e8d9c0b', hostname: 'macula-01', node_fingerprint: 'Q'.repeat(43) };
+
   async function authorize() {
-    const reply = await postForm(PORTAL_ENDPOINTS.deviceAuthorization.path, { client_id: MACULA_NODE_CLIENT_ID, scope: 'node' });
+    const reply = await postForm(PORTAL_ENDPOINTS.deviceAuthorization.path, { client_id: MACULA_NODE_CLIENT_ID, scope: 'node', ...NODE });
     expect(reply.status).toBe(200);
     expect(reply.headers.get('cache-control')).toBe('no-store');
     return deviceAuthorizationResponseSchema.parse(reply.json);
@@ -164,6 +168,50 @@ describe('Portal contract server', () => {
     expect((await postForm('/test/approve', { user_code: typed })).status).toBe(200);
     advance(5);
     expect((await poll(device_code)).status).toBe(200);
+  });
+
+  it('refuses a node that does not say which node it is, and shows the registered node on the approval page', async () => {
+    const { node_fingerprint: _fp, ...withoutFingerprint } = NODE;
+    for (const fields of [{ client_id: MACULA_NODE_CLIENT_ID }, { client_id: MACULA_NODE_CLIENT_ID, ...withoutFingerprint }]) {
+      const reply = await postForm(PORTAL_ENDPOINTS.deviceAuthorization.path, fields);
+      expect(reply.status).toBe(400);
+      expect(reply.json).toMatchObject({ error: 'invalid_request' });
+    }
+    const { user_code, verification_uri_complete } = await authorize();
+    const html = await (await fetch(verification_uri_complete)).text();
+    expect(html).toContain(`<dd id="node-id">${NODE.node_id}</dd>`);
+    expect(html).toContain(`<dd id="node-hostname">${NODE.hostname}</dd>`);
+    expect(html).toContain(`<dd id="node-fingerprint">${NODE.node_fingerprint}</dd>`);
+    expect(html).not.toContain('id="mismatch"');
+    expect(portal.pending()).toEqual([{ user_code, client_id: MACULA_NODE_CLIENT_ID, ...NODE }]);
+  });
+
+  it('approves through a bound link only the node it names; an approval bound to another node id or fingerprint is refused', async () => {
+    const { device_code, user_code, verification_uri_complete } = await authorize();
+    const mallory = { userName: 'Mallory', orgIdentity: 'org-mallory' };
+    // Another account, having pinned its own node, tries the code: refused whichever half differs.
+    for (const other of [
+      { nodeId: 'aaaaaaaa-9d4a-4e7b-8c2d-5a6f7e8d9c0b', fingerprint: NODE.node_fingerprint },
+      { nodeId: NODE.node_id, fingerprint: 'g'.repeat(43) },
+    ]) {
+      expect(() => portal.approve(user_code, mallory, other)).toThrow(/another node/);
+      const bound = boundVerificationUri(verification_uri_complete, other);
+      expect(await (await fetch(bound)).text()).toContain('id="mismatch"');
+      const reply = await postForm('/test/approve', { user_code, node_id: other.nodeId, node_fingerprint: other.fingerprint });
+      expect(reply.status).toBe(409);
+    }
+    // Half a binding is not taken as none.
+    expect((await postForm('/test/approve', { user_code, node_id: NODE.node_id })).status).toBe(400);
+    advance(5);
+    expect(await pollError(device_code)).toBe('authorization_pending');
+    // The desktop that pinned this node approves through its bound link: the page carries the binding along.
+    const bound = boundVerificationUri(verification_uri_complete, { nodeId: NODE.node_id, fingerprint: NODE.node_fingerprint });
+    const page = await (await fetch(bound)).text();
+    expect(page).toContain(`name="node_id" value="${NODE.node_id}"`);
+    expect(page).toContain(`name="node_fingerprint" value="${NODE.node_fingerprint}"`);
+    expect((await postForm('/test/approve', { user_code, node_id: NODE.node_id, node_fingerprint: NODE.node_fingerprint })).status).toBe(200);
+    advance(5);
+    expect(tokenResponseSchema.parse((await poll(device_code)).json).org_identity).toBe('demo-org');
   });
 
   it('answers access_denied after the user denies, and the code cannot be approved afterwards', async () => {
@@ -223,7 +271,7 @@ describe('Portal contract server', () => {
 
   it('fails on demand like a Portal outage, then recovers', async () => {
     portal.failNext(PORTAL_ENDPOINTS.deviceAuthorization.path, 503);
-    const down = await postForm(PORTAL_ENDPOINTS.deviceAuthorization.path, { client_id: MACULA_NODE_CLIENT_ID });
+    const down = await postForm(PORTAL_ENDPOINTS.deviceAuthorization.path, { client_id: MACULA_NODE_CLIENT_ID, ...NODE });
     expect(down.status).toBe(503);
     await authorize();
     expect((await postJson('/nowhere', {})).status).toBe(404);

@@ -19,9 +19,9 @@ import { type PortalContractServer, startPortalContractServer } from './portal/c
 /**
  * "Sign in to the Portal" on the Customise step, in Debian's Chromium against the real web shell and engine, with the
  * Portal contract server on loopback over https (a throwaway CA the engine is told to trust; a seed only takes an
- * https Portal): the user code, its link and QR code appear; the contract server approves; the enrollment token it
- * minted fills the (masked) token field; the flash seeds exactly that token. Denial and cancel are shown beside the
- * button. Screenshots go to test-artifacts/ui/.
+ * https Portal): the user code, its link and QR code appear; the contract server approves; no token reaches the page;
+ * the flash of two drives mints one enrollment token per drive, each for its node, and seeds it. Denial and cancel are
+ * shown beside the button. Screenshots go to test-artifacts/ui/.
  */
 
 const root = process.getuid?.() === 0;
@@ -36,7 +36,7 @@ let page: Page;
 let image: string;
 let caCert: string;
 const loops = new Loops();
-/** Every /api/ response body but the claim's (which is where the token is meant to come from). */
+/** Every /api/ response body: none may carry a minted or access token. */
 const apiBodies: string[] = [];
 
 /** A JSON POST that trusts the throwaway CA (Node's fetch takes no CA option). */
@@ -74,12 +74,12 @@ describe('Portal sign-in from the Customise step', () => {
     page = await openPage(browser, { width: 1000, height: 900 });
     page.on('response', (r) => {
       const path = new URL(r.url()).pathname;
-      if (path.startsWith('/api/') && path !== '/api/events' && path !== '/api/portal.signInClaim') void r.text().then((t) => apiBodies.push(t), () => undefined);
+      if (path.startsWith('/api/') && path !== '/api/events') void r.text().then((t) => apiBodies.push(t), () => undefined);
     });
     await page.goto(shell.url);
     await chooseLocalImage(page, image);
     await page.getByRole('button', { name: 'Next: Customise' }).click();
-    await page.getByLabel('Hostname', { exact: true }).fill('signed-in-node');
+    await page.getByLabel('Hostname', { exact: true }).fill('signed-in-{nn}');
   }, 120_000);
 
   afterAll(async () => {
@@ -122,7 +122,7 @@ describe('Portal sign-in from the Customise step', () => {
     expect(await page.getByLabel('Enrollment token').inputValue()).toBe('');
   });
 
-  it('shows the user code, its link and QR code, and fills the masked token field once approved', async () => {
+  it('shows the user code, its link and QR code, and once approved says each drive gets a token, leaving the field empty', async () => {
     await signInButton().click();
     await userCode().waitFor();
     const code = (await userCode().textContent()) ?? '';
@@ -139,43 +139,57 @@ describe('Portal sign-in from the Customise step', () => {
 
     portal.approve(code);
     await expect.poll(() => page.locator('.sign-in-status').textContent(), { timeout: 20_000 }).toContain('Signed in as Ada Lovelace (analytical-engines)');
-    const [minted] = portal.issuedEnrollmentTokens;
-    expect(minted).toBeDefined();
-    const field = page.getByLabel('Enrollment token');
-    expect(await field.getAttribute('type')).toBe('password');
-    await expect.poll(() => field.inputValue()).toBe(minted);
+    expect(await page.locator('.sign-in-status').textContent()).toContain('gets an enrollment token of its own');
+    // Nothing is minted until the flash knows its drives and their node ids; the field stays empty.
+    expect(portal.issuedEnrollmentTokens).toEqual([]);
+    expect(await page.getByLabel('Enrollment token').inputValue()).toBe('');
     await shot('signin-04-signed-in');
 
-    // Neither the minted token nor any access token is on the page or in another response; the access token nowhere.
+    // No access token is on the page or in any response.
     const text = await page.locator('main').innerText();
-    for (const secret of [minted ?? '', ...portal.issuedAccessTokens()]) {
+    for (const secret of portal.issuedAccessTokens()) {
       expect(text).not.toContain(secret);
       for (const body of apiBodies) expect(body).not.toContain(secret);
     }
   }, 60_000);
 
-  it.skipIf(!root)('seeds the minted token, which the Portal then redeems for the signed-in organisation', async () => {
+  it.skipIf(!root)('flashes two drives, each seeded with a token minted for its own node, which the Portal redeems once', async () => {
     await page.getByRole('button', { name: 'Next: Choose targets' }).click();
-    const device = await loops.create(join(dir, 'target.img'), 128 * MiB);
-    await addTargetByPath(page, device);
-    await page.getByRole('button', { name: /^Next: Flash/ }).click();
+    const devices = [await loops.create(join(dir, 'target-1.img'), 128 * MiB), await loops.create(join(dir, 'target-2.img'), 128 * MiB)];
+    for (const device of devices) await addTargetByPath(page, device);
+    await page.getByRole('button', { name: /^Next: flash 2 drives/ }).click();
     await page.getByRole('heading', { name: 'Flash' }).waitFor();
     await page.getByRole('button', { name: 'Erase and flash' }).click();
     await page.locator('[data-outcome="succeeded"], [data-outcome="failed"]').waitFor({ timeout: 120_000 });
     await shot('signin-05-flashed');
     expect(await page.locator('.stage').getAttribute('data-outcome')).toBe('succeeded');
 
-    await sh('partx', ['-a', device]);
-    const part = `${device}p2`;
-    expect((await stat(part)).isBlockDevice()).toBe(true);
-    const config = await sh('debugfs', ['-R', 'cat /macula/system/config.yaml', part]);
-    await sh('partx', ['-d', device]).catch(() => undefined);
-    const [minted] = portal.issuedEnrollmentTokens;
-    expect(config).toContain(`url: ${portal.origin}`);
-    expect(config).toContain(`enrollment_token: ${minted}`);
-    // What the node will do on first boot: the token is good, once, for the organisation that signed in.
-    const pair = await postJsonTrusting(portal.url(PORTAL_ENDPOINTS.pair.path), { enrollment_token: minted, node_id: 'signed-in-node' }, caCert);
-    expect(pair.status).toBe(200);
-    expect(pairResponseSchema.parse(pair.json)).toMatchObject({ org_identity: 'analytical-engines' });
+    expect(portal.issuedEnrollmentTokens).toHaveLength(2);
+    const seeded: { token: string; nodeId: string }[] = [];
+    for (const device of devices) {
+      await sh('partx', ['-a', device]);
+      const part = `${device}p2`;
+      expect((await stat(part)).isBlockDevice()).toBe(true);
+      const config = await sh('debugfs', ['-R', 'cat /macula/system/config.yaml', part]);
+      await sh('partx', ['-d', device]).catch(() => undefined);
+      expect(config).toContain(`url: ${portal.origin}`);
+      const token = /enrollment_token: (\S+)/.exec(config)?.[1] ?? '';
+      const nodeId = /node_id: (\S+)/.exec(config)?.[1] ?? '';
+      expect(portal.mintedFor(token)?.nodeId).toBe(nodeId);
+      seeded.push({ token, nodeId });
+    }
+    expect(new Set(seeded.map((s) => s.token)).size).toBe(2);
+    // What each node will do on first boot: its own token is good, once, for the organisation that signed in.
+    for (const { token, nodeId } of seeded) {
+      const pair = await postJsonTrusting(portal.url(PORTAL_ENDPOINTS.pair.path), { enrollment_token: token, node_id: nodeId }, caCert);
+      expect(pair.status).toBe(200);
+      expect(pairResponseSchema.parse(pair.json)).toMatchObject({ org_identity: 'analytical-engines' });
+    }
+    // No token was ever on the page or in a response.
+    const text = await page.locator('main').innerText();
+    for (const { token } of seeded) {
+      expect(text).not.toContain(token);
+      for (const body of apiBodies) expect(body).not.toContain(token);
+    }
   }, 180_000);
 });

@@ -49,6 +49,5 @@ export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
     'profiles.delete': async (request) => deps.profiles.delete(request.name),
     'portal.signIn': async (request) => deps.signIns.start(request.portalUrl),
     'portal.signInCancel': async (request) => ({ cancelled: deps.signIns.cancel(request.signInId) }),
-    'portal.signInClaim': async (request) => deps.signIns.claim(request.signInId),
   };
 }

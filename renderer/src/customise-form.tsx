@@ -28,6 +28,8 @@ export function CustomiseForm(props: { bridge: MaculaBridge; initial: Customisat
   const [warnings, setWarnings] = useState<Messages>({});
   const [failure, setFailure] = useState<string>();
   const [tried, setTried] = useState(false);
+  // The Portal sign-in the flash mints its enrollment tokens through; a pasted token replaces it.
+  const [signInId, setSignInId] = useState<string | undefined>(props.initial.kind === 'seed' ? props.initial.portalSignInId : undefined);
   const sequence = useRef(0);
 
   async function validate(values: SeedForm): Promise<IpcResponse<'seed.validate'> | undefined> {
@@ -60,7 +62,7 @@ export function CustomiseForm(props: { bridge: MaculaBridge; initial: Customisat
     if (mode === 'none') return props.onDone({ kind: 'none' });
     setTried(true);
     const result = await validate(form);
-    if (result?.ok) props.onDone({ kind: 'seed', form, summary: result.summary });
+    if (result?.ok) props.onDone({ kind: 'seed', form, summary: result.summary, ...(signInId !== undefined && form.portalToken.trim() === '' ? { portalSignInId: signInId } : {}) });
   }
 
   const errorCount = Object.keys(errors).length;
@@ -89,9 +91,10 @@ export function CustomiseForm(props: { bridge: MaculaBridge; initial: Customisat
             <MeshRoles bootstrap={form.meshBootstrap} relay={form.meshRelay} onBootstrap={set('meshBootstrap')} onRelay={set('meshRelay')}
               error={errors.meshBootstrap} warning={warnings.meshBootstrap} />
             <Field id="portal-url" label="Portal URL" type="url" value={form.portalUrl} onChange={set('portalUrl')} error={errors.portalUrl} placeholder="https://portal.example.com" />
-            <PortalSignIn bridge={props.bridge} portalUrl={form.portalUrl} onToken={(claim) => set('portalToken')(claim.enrollmentToken)} />
+            <PortalSignIn bridge={props.bridge} portalUrl={form.portalUrl} onSignedIn={(id) => { setSignInId(id); set('portalToken')(''); }} />
             <Field id="portal-token" label="Enrollment token" type="password" autoComplete="new-password" value={form.portalToken} onChange={set('portalToken')}
-              error={errors.portalToken} warning={warnings.portalToken} hint="Filled in by signing in, or pasted. Stays on the node's state partition; never shown again or logged." />
+              error={errors.portalToken} warning={signInId !== undefined && form.portalToken === '' ? undefined : warnings.portalToken}
+              hint="Pasted, for one drive (a token enrols one node), or left empty after signing in. Stays on the node's state partition; never shown again or logged." />
             <Field id="ssh-keys" label="SSH public keys (one per line)" multiline value={form.sshKeys} onChange={set('sshKeys')} error={errors.sshKeys} placeholder="ssh-ed25519 AAAA… me@laptop" />
             <Field id="wifi-ssid" label="Wi-Fi network name (SSID)" value={form.wifiSsid} onChange={set('wifiSsid')} error={errors.wifiSsid}
               hint="Optional: the node joins this WPA2 network. Leave both Wi-Fi fields blank for wired only." />

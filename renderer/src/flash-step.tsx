@@ -14,7 +14,8 @@ function imageChoice(pick: ImagePick): ImageChoice {
 function describe(c: Customisation): string {
   if (c.kind === 'none') return 'none (image only)';
   const s = c.summary;
-  const parts = [s.hostname ?? 'no hostname', s.timezone, s.keyboard, s.locale, s.portalUrl && `Portal ${s.portalUrl}`, s.sshKeyCount > 0 && `${s.sshKeyCount} SSH key(s)`];
+  const portal = s.portalUrl && `Portal ${s.portalUrl}${c.portalSignInId !== undefined ? ' (an enrollment token per drive, from your sign-in)' : ''}`;
+  const parts = [s.hostname ?? 'no hostname', s.timezone, s.keyboard, s.locale, portal, s.sshKeyCount > 0 && `${s.sshKeyCount} SSH key(s)`];
   return parts.filter(Boolean).join(', ');
 }
 
@@ -33,6 +34,7 @@ export function FlashStep(props: { bridge: MaculaBridge; image: ImagePick; custo
         image: imageChoice(props.image),
         targets: [...props.targets],
         seed: props.customisation.kind === 'seed' ? props.customisation.form : null,
+        ...(props.customisation.kind === 'seed' && props.customisation.portalSignInId !== undefined ? { portalSignInId: props.customisation.portalSignInId } : {}),
         verify,
       });
       props.onBusy(true);

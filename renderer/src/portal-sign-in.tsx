@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { assertNever } from '../../shared/errors';
 import type { MaculaBridge } from '../../shared/ipc-contract';
-import type { SignInClaim, SignInView } from '../../shared/ipc-portal';
+import type { SignInView } from '../../shared/ipc-portal';
 import { type SignInState, usePortalSignIn } from './use-portal-sign-in';
 
 /** The QR code comes as SVG from the engine; as an <img> it can never run or style anything on this page. */
@@ -30,7 +30,9 @@ function failureText(view: Extract<SignInView, { state: 'failed' }>): string {
 const localTime = (iso: string): string => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 function statusText(state: SignInState): string {
-  if (state.kind === 'signed_in') return `Signed in as ${state.userName} (${state.orgIdentity}). Enrollment token filled in below, valid until ${localTime(state.expiresAt)}.`;
+  if (state.kind === 'signed_in') {
+    return `Signed in as ${state.userName} (${state.orgIdentity}). Each drive flashed until ${localTime(state.expiresAt)} gets an enrollment token of its own.`;
+  }
   if (state.kind !== 'running') return '';
   const view = state.view;
   switch (view.state) {
@@ -38,10 +40,8 @@ function statusText(state: SignInState): string {
       return 'Asking the Portal for a sign-in code…';
     case 'awaiting_user':
       return `Waiting for you to approve the sign-in on the Portal (the code expires in about ${Math.max(1, Math.round(view.expiresIn / 60))} min)…`;
-    case 'issuing':
-      return 'Approved. Getting an enrollment token…';
     case 'signed_in':
-      return `Signed in as ${view.userName} (${view.orgIdentity}). Taking the enrollment token…`;
+      return `Signed in as ${view.userName} (${view.orgIdentity}).`;
     case 'cancelled':
       return 'Sign-in cancelled.';
     case 'failed':
@@ -59,16 +59,16 @@ function errorText(state: SignInState): string | undefined {
 
 /**
  * "Sign in to the Portal" (RFC 8628 from the desktop): the user code, the link to approve it and the same link as a
- * QR code, a cancel while it waits; once approved, the minted enrollment token goes into the form like a pasted one.
- * One button changes its job (sign in ↔ cancel), so keyboard focus stays on it throughout.
+ * QR code, a cancel while it waits; once approved, the flash mints one enrollment token per drive through the
+ * sign-in (`onSignedIn` gets its id). One button changes its job (sign in ↔ cancel), so keyboard focus stays on it.
  */
-export function PortalSignIn(props: { bridge: MaculaBridge; portalUrl: string; onToken: (claim: SignInClaim) => void }) {
-  const signIn = usePortalSignIn(props.bridge, props.onToken);
+export function PortalSignIn(props: { bridge: MaculaBridge; portalUrl: string; onSignedIn: (signInId: string) => void }) {
+  const signIn = usePortalSignIn(props.bridge, props.onSignedIn);
   const [missingUrl, setMissingUrl] = useState(false);
   const { state } = signIn;
   const view = state.kind === 'running' ? state.view : undefined;
   const signedIn = state.kind === 'signed_in' || view?.state === 'signed_in';
-  const waiting = view !== undefined && (view.state === 'starting' || view.state === 'awaiting_user' || view.state === 'issuing');
+  const waiting = view !== undefined && (view.state === 'starting' || view.state === 'awaiting_user');
   const error = missingUrl ? 'Enter the Portal URL first.' : errorText(state);
   const status = statusText(state);
 
@@ -86,7 +86,7 @@ export function PortalSignIn(props: { bridge: MaculaBridge; portalUrl: string; o
           {waiting ? 'Cancel sign-in' : signedIn ? 'Sign in again' : 'Sign in to the Portal'}
         </button>
         <p className="hint" id="portal-sign-in-hint">
-          Gets an enrollment token for your organisation, instead of pasting one below.
+          Gets an enrollment token of its own for every drive you flash, instead of pasting one below (a pasted token enrols one node).
         </p>
       </div>
       <p className={`sign-in-status ${signedIn ? 'signed-in' : ''}`} role="status" aria-live="polite">

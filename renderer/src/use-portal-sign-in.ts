@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { MaculaBridge } from '../../shared/ipc-contract';
-import type { SignInClaim, SignInView } from '../../shared/ipc-portal';
+import type { SignInView } from '../../shared/ipc-portal';
 import { messageOf } from './bridge';
 import { useEngineEvents } from './use-engine-events';
 
@@ -8,8 +8,8 @@ import { useEngineEvents } from './use-engine-events';
 export type SignInState =
   | { readonly kind: 'idle' }
   | { readonly kind: 'running'; readonly signInId: string | undefined; readonly view: SignInView }
-  /** The token is in the form. */
-  | { readonly kind: 'signed_in'; readonly userName: string; readonly orgIdentity: string; readonly expiresAt: string }
+  /** Signed in: the flash names `signInId`, and the engine mints one enrollment token per target through it. */
+  | { readonly kind: 'signed_in'; readonly signInId: string; readonly userName: string; readonly orgIdentity: string; readonly expiresAt: string }
   | { readonly kind: 'refused'; readonly message: string };
 
 export interface PortalSignInControls {
@@ -19,36 +19,23 @@ export interface PortalSignInControls {
 }
 
 /**
- * Runs `portal.signIn` and follows its `portal.signIn` events; on `signed_in` claims the enrollment token once and
- * hands it to `onToken`. Events can overtake the call's answer (the engine reports `starting` at once), so the latest
- * view of every sign-in id is kept until the id is known.
+ * Runs `portal.signIn` and follows its `portal.signIn` events; on `signed_in` hands the sign-in's id to `onSignedIn`
+ * (the flash names it; no token crosses to this page). Events can overtake the call's answer (the engine reports
+ * `starting` at once), so the latest view of every sign-in id is kept until the id is known.
  */
-export function usePortalSignIn(bridge: MaculaBridge, onToken: (claim: SignInClaim) => void): PortalSignInControls {
+export function usePortalSignIn(bridge: MaculaBridge, onSignedIn: (signInId: string) => void): PortalSignInControls {
   const [state, setState] = useState<SignInState>({ kind: 'idle' });
   const current = useRef<string | undefined>(undefined);
   const early = useRef(new Map<string, SignInView>());
-  const claimed = useRef(new Set<string>());
   // Cancel pressed before the engine named the sign-in: cancelled as soon as it does.
   const cancelPending = useRef(false);
-  const latestOnToken = useRef(onToken);
-  latestOnToken.current = onToken;
-
-  function claim(signInId: string): void {
-    if (claimed.current.has(signInId)) return;
-    claimed.current.add(signInId);
-    bridge.invoke('portal.signInClaim', { signInId }).then(
-      (c) => {
-        if (current.current !== signInId) return;
-        latestOnToken.current(c);
-        setState({ kind: 'signed_in', userName: c.userName, orgIdentity: c.orgIdentity, expiresAt: c.expiresAt });
-      },
-      (e: unknown) => setState({ kind: 'refused', message: `Could not take the enrollment token: ${messageOf(e)}` }),
-    );
-  }
+  const latestOnSignedIn = useRef(onSignedIn);
+  latestOnSignedIn.current = onSignedIn;
 
   function show(signInId: string, view: SignInView): void {
-    setState({ kind: 'running', signInId, view });
-    if (view.state === 'signed_in') claim(signInId);
+    if (view.state !== 'signed_in') return setState({ kind: 'running', signInId, view });
+    latestOnSignedIn.current(signInId);
+    setState({ kind: 'signed_in', signInId, userName: view.userName, orgIdentity: view.orgIdentity, expiresAt: view.expiresAt });
   }
 
   // Leaving the Customise step ends a sign-in still waiting: nobody is left to show its code or take its token.

@@ -13,8 +13,13 @@ export type ImagePick =
   | { readonly kind: 'file'; readonly path: string; readonly info: IpcResponse<'image.inspect'> }
   | { readonly kind: 'catalog'; readonly entry: CatalogImage };
 
-/** What step 2 decided: the image alone, or a validated seed form (kept to send with flash.start). */
-export type Customisation = { readonly kind: 'none' } | { readonly kind: 'seed'; readonly form: SeedForm; readonly summary: SeedSummary };
+/**
+ * What step 2 decided: the image alone, or a validated seed form (kept to send with flash.start), and the Portal
+ * sign-in that mints each target's enrollment token, if the user signed in.
+ */
+export type Customisation =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'seed'; readonly form: SeedForm; readonly summary: SeedSummary; readonly portalSignInId?: string };
 
 /** Bytes the image needs on a target, when known. */
 export function imageSize(pick: ImagePick): number | undefined {

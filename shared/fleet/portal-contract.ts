@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fingerprintSchema } from './cert-fingerprint';
 import { enrollmentTokenSchema, hostnameSchema, nodeIdSchema } from './seed-formats';
 
 /**
@@ -32,12 +33,48 @@ const opaque = z.string().regex(/^[\x21-\x7e]{1,512}$/, 'must be 1–512 printab
 // Any http(s) URL: the contract server runs on loopback http; the node requires https of the Portal it is seeded with.
 const pageUrl = z.url({ protocol: /^https?$/ });
 
-/** RFC 8628 §3.1. */
+/**
+ * RFC 8628 §3.1, plus who is asking when the client is a node (extension parameters, §3.1 allows them): the node
+ * registers its id, host name and certificate fingerprint with the code, so the approval page shows which node the
+ * user is letting in, and a bound approval (`NodeBinding`) is refused for any other node. The Portal requires
+ * `node_id` and `node_fingerprint` from client `maculaos-node`; the desktop's own sign-in sends none.
+ */
 export const deviceAuthorizationRequestSchema = z.object({
   client_id: z.string().min(1),
   /** Space-delimited (RFC 6749 §3.3). */
   scope: z.string().optional(),
+  node_id: nodeIdSchema.optional(),
+  hostname: hostnameSchema.optional(),
+  /** base64url SHA-256 of the node's TLS certificate, as TXT `fp` says and the desktop pins. */
+  node_fingerprint: fingerprintSchema.optional(),
 });
+
+/**
+ * What an approval is bound to: the node id and certificate fingerprint the approving desktop pinned after the node
+ * proved its pairing key. Sent as `node_id` and `node_fingerprint` beside `user_code` to the verification page (the
+ * desktop adds them to `verification_uri_complete`, `boundVerificationUri`); the Portal approves a code only for the
+ * node that registered it with exactly these, and refuses otherwise, so a phished or leaked code cannot let another
+ * node in through the owner's account, nor the owner's node into an account that did not pin it.
+ */
+export interface NodeBinding {
+  readonly nodeId: string;
+  readonly fingerprint: string;
+}
+
+/** The verification page parameters of a bound approval (beside RFC 8628 §3.3.1's `user_code`). */
+export const NODE_BINDING_PARAMS = { nodeId: 'node_id', fingerprint: 'node_fingerprint' } as const;
+
+/** `verification_uri_complete` with the binding added: the link the desktop shows for a node it pinned. */
+export function boundVerificationUri(complete: string, binding: NodeBinding): string {
+  // shared/ has no URL class (no DOM, no Node): the query is extended by hand, before any fragment (RFC 3986 §3.4).
+  const hash = complete.indexOf('#');
+  const [head, fragment] = hash < 0 ? [complete, ''] : [complete.slice(0, hash), complete.slice(hash)];
+  const params = [
+    `${NODE_BINDING_PARAMS.nodeId}=${encodeURIComponent(binding.nodeId)}`,
+    `${NODE_BINDING_PARAMS.fingerprint}=${encodeURIComponent(binding.fingerprint)}`,
+  ].join('&');
+  return `${head}${head.includes('?') ? '&' : '?'}${params}${fragment}`;
+}
 
 /** RFC 8628 §3.2; `verification_uri_complete`, optional there, is always sent by our Portal (the desktop's QR). */
 export const deviceAuthorizationResponseSchema = z.object({
@@ -83,8 +120,11 @@ export const DEVICE_FLOW_ERRORS = ['authorization_pending', 'slow_down', 'expire
 /** RFC 6749 §5.2 errors the token endpoint may also answer. */
 export const TOKEN_ERRORS = [...DEVICE_FLOW_ERRORS, 'invalid_request', 'invalid_client', 'invalid_grant', 'unsupported_grant_type'] as const;
 export const DEVICE_AUTHORIZATION_ERRORS = ['invalid_request', 'invalid_client', 'invalid_scope'] as const;
-/** Refusals of `/api/console/pair`: malformed, a token the Portal never issued, one already redeemed. */
-export const PAIR_ERRORS = ['invalid_request', 'invalid_enrollment_token', 'enrollment_token_used'] as const;
+/**
+ * Refusals of `/api/console/pair`: malformed, a token the Portal never issued, one already redeemed, one minted for
+ * another node id.
+ */
+export const PAIR_ERRORS = ['invalid_request', 'invalid_enrollment_token', 'enrollment_token_used', 'enrollment_token_other_node'] as const;
 
 export const tokenErrorSchema = oauthErrorSchema(TOKEN_ERRORS);
 export const deviceAuthorizationErrorSchema = oauthErrorSchema(DEVICE_AUTHORIZATION_ERRORS);
@@ -96,16 +136,22 @@ export const enrollmentTokenErrorSchema = oauthErrorSchema(ENROLLMENT_TOKEN_ERRO
 
 /**
  * `POST /api/console/enrollment-tokens`, sent with `Authorization: Bearer ACCESS_TOKEN` (RFC 6750 §2.1): the signed-in
- * user asks for one enrollment token of their organisation, to seed into a node as a pasted one would be.
+ * user asks for the enrollment token of one node, to seed into it. One call per node: a token is redeemable once, so
+ * a batch of N sticks needs N tokens, and each is minted for its node id, which alone may redeem it.
  */
 export const enrollmentTokenRequestSchema = z.object({
+  /** The node the token is for (the seed's `maculaos.pairing.node_id`): `/api/console/pair` refuses any other. */
+  node_id: nodeIdSchema,
+  /** The node's seeded host name, shown on the Portal beside the token. */
+  hostname: hostnameSchema.optional(),
   /** Shown on the Portal beside the token (which desktop minted it, for what); no secret. */
   label: z.string().max(200).optional(),
 });
 
-/** A fresh enrollment token, redeemable once through `/api/console/pair` until `expires_at`. */
+/** A fresh enrollment token for `node_id`, redeemable once, by that node, through `/api/console/pair` until `expires_at`. */
 export const enrollmentTokenResponseSchema = z.object({
   enrollment_token: enrollmentTokenSchema,
+  node_id: nodeIdSchema,
   expires_at: z.iso.datetime({ offset: true }),
   org_identity: z.string().min(1),
 });
@@ -161,7 +207,7 @@ export const PORTAL_ENDPOINTS = {
 export type PortalEndpoint = keyof typeof PORTAL_ENDPOINTS;
 
 /** The HTTP status of each pair refusal. */
-export const PAIR_ERROR_STATUS = { invalid_request: 400, invalid_enrollment_token: 403, enrollment_token_used: 409 } as const satisfies Record<
+export const PAIR_ERROR_STATUS = { invalid_request: 400, invalid_enrollment_token: 403, enrollment_token_used: 409, enrollment_token_other_node: 403 } as const satisfies Record<
   (typeof PAIR_ERRORS)[number],
   keyof (typeof PORTAL_ENDPOINTS)['pair']['responses']
 >;

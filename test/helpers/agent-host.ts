@@ -12,6 +12,8 @@ interface AgentHostConfig {
   readonly host: string;
   readonly port: number;
   readonly portalUrl: string;
+  /** Start the Portal exchange at once, as main.ts does on a node (default false: a desktop starts it). */
+  readonly pairOnStart?: boolean;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as AgentHostConfig;
@@ -23,7 +25,7 @@ const agent = await startAgent({
   mdns: { interface: config.host },
   portalUrl: config.portalUrl,
   allowInsecurePortal: true,
-  pairOnStart: false,
+  pairOnStart: config.pairOnStart ?? false,
   osVersion: '0.1.0',
   arch: 'amd64',
   onError: (err) => console.error(`agent error: ${err instanceof Error ? err.message : String(err)}`),

@@ -1,9 +1,11 @@
 /**
  * The Portal contract server over https, as its own process inside a network namespace, for the image end-to-end test:
  * `portal-https-host.ts HOST PORT KEY.pem CERT.pem [TOKEN…]` registers each enrollment TOKEN, prints `{"origin": …}`
- * once listening and `{"redeemed": TOKEN-PREFIX, "node_id": …}` when a node redeems one, then takes `approve USER_CODE`
- * lines on stdin like portal-host.ts (which serves http, for the agent run in-process with an http Portal allowed).
+ * once listening and `{"redeemed": TOKEN-PREFIX, "token_hash": …, "node_id": …}` when a node redeems one (registered or
+ * minted by a desktop's sign-in), then takes `approve USER_CODE` lines on stdin like portal-host.ts (which serves
+ * http, for the agent run in-process with an http Portal allowed).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { startPortalContractServer } from '../portal/contract-server';
@@ -19,11 +21,13 @@ const portal = await startPortalContractServer({
   onRequest: ({ method, path, status }) => {
     console.log(JSON.stringify({ request: `${method} ${path}`, status }));
     // Which node redeemed which token, so the test can tell the redemption happened here (a prefix: tokens are secrets).
-    for (const token of tokens) {
+    for (const token of [...tokens, ...portal.issuedEnrollmentTokens]) {
       const node = portal.redeemedBy(token);
       if (node !== undefined && !reported.has(token)) {
         reported.add(token);
-        console.log(JSON.stringify({ redeemed: token.slice(0, 4), node_id: node }));
+        // A hash tells tokens apart in the log without writing any of them out.
+        const hash = createHash('sha256').update(token).digest('hex').slice(0, 16);
+        console.log(JSON.stringify({ redeemed: token.slice(0, 4), token_hash: hash, node_id: node, minted_for: portal.mintedFor(token)?.nodeId ?? null }));
       }
     }
   },

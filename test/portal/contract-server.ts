@@ -9,6 +9,8 @@ import {
   MACULA_DESKTOP_CLIENT_ID,
   MACULA_NODE_CLIENT_ID,
   PAIR_ERROR_STATUS,
+  NODE_BINDING_PARAMS,
+  type NodeBinding,
   PORTAL_ENDPOINTS,
   type PortalEndpoint,
 } from '../../shared/fleet/portal-contract';
@@ -20,9 +22,10 @@ import { BodyTooLargeError, mediaType, parseForm, parseJson, readBody, readForm,
 
 /**
  * The Portal contract (shared/fleet/portal-contract.ts) served from memory, for tests and `npm run portal:dev`:
- * RFC 8628 device authorization with pending → approved / denied / expired and `slow_down`, and `/api/console/pair`
- * redeeming each registered enrollment token once, and `/api/console/enrollment-tokens` minting one for the user an
- * access token of the desktop's client belongs to. Every request is parsed with the contract's schema and every
+ * RFC 8628 device authorization with pending → approved / denied / expired and `slow_down` (a node registers its id,
+ * host name and fingerprint with its code; an approval bound to another node is refused), and `/api/console/pair`
+ * redeeming each registered enrollment token once, and `/api/console/enrollment-tokens` minting one per node (bound
+ * to its id) for the user an access token of the desktop's client belongs to. Every request is parsed with the contract's schema and every
  * response is checked against the schema of its status before it is sent, so the server cannot drift from the contract.
  */
 
@@ -37,6 +40,8 @@ export interface PortalContractOptions {
   readonly expiresIn?: number;
   /** Polling interval in seconds (default 5, RFC 8628 §3.2). */
   readonly interval?: number;
+  /** The scope granted for a requested one (a Portal that narrows it, RFC 6749 §3.3); as requested by default. */
+  readonly grantScope?: (requested: string | undefined) => string | undefined;
   /** Who approves, when `approve` is not told (default "Demo User" of "demo-org"). */
   readonly identity?: PortalIdentity;
   /** Called once per request with what was answered (no bodies, so no secrets). */
@@ -52,8 +57,13 @@ export interface PortalContractServer {
   readonly origin: string;
   readonly server: Server;
   url(path: string): string;
-  /** The user authorizes the node showing `userCode`; throws if no pending request has it. */
-  approve(userCode: string, identity?: PortalIdentity): void;
+  /**
+   * The user authorizes the node showing `userCode`; throws if no pending request has it, or if `node` (what the
+   * approver pinned) is not the node that registered it.
+   */
+  approve(userCode: string, identity?: PortalIdentity, node?: NodeBinding): void;
+  /** The pending device authorizations, with the node each registered. */
+  pending(): ReturnType<DeviceFlowStore['pending']>;
   /** The user refuses the node showing `userCode`; throws if no pending request has it. */
   deny(userCode: string): void;
   /** The next poll of the pending request showing `userCode` is answered `slow_down` (RFC 8628 §3.5). */
@@ -66,6 +76,8 @@ export interface PortalContractServer {
   addEnrollmentToken(options?: { token?: string; identity?: PortalIdentity }): string;
   /** The node id that redeemed `token`, if any. */
   redeemedBy(token: string): string | undefined;
+  /** The node id and label a minted token is bound to. */
+  mintedFor(token: string): { nodeId: string | undefined; label: string | undefined } | undefined;
   /** Answers the next `times` requests of `path` with `status` (a Portal outage). */
   failNext(path: string, status: number, times?: number): void;
   close(): Promise<void>;
@@ -101,7 +113,12 @@ function parseWith<T extends z.ZodType>(schema: T, body: unknown): { ok: true; v
 export async function startPortalContractServer(options: PortalContractOptions = {}): Promise<PortalContractServer> {
   const clock = options.clock ?? Date.now;
   const defaultIdentity = options.identity ?? { userName: 'Demo User', orgIdentity: 'demo-org' };
-  const flows = new DeviceFlowStore({ clock, expiresIn: options.expiresIn ?? 600, ...(options.interval ? { interval: options.interval } : {}) });
+  const flows = new DeviceFlowStore({
+    clock,
+    expiresIn: options.expiresIn ?? 600,
+    ...(options.interval ? { interval: options.interval } : {}),
+    ...(options.grantScope ? { grantScope: options.grantScope } : {}),
+  });
   const enrollments = new EnrollmentStore();
   const accessTokens = new AccessTokens(clock);
   const issued: string[] = [];
@@ -115,8 +132,14 @@ export async function startPortalContractServer(options: PortalContractOptions =
     const form = await readForm(req);
     const parsed = form.ok ? parseWith(endpoint.request, form.fields) : form;
     if (!parsed.ok) return respond(res, endpoint, 400, { error: 'invalid_request', error_description: parsed.why });
-    if (!clients.has(parsed.value.client_id)) return respond(res, endpoint, 400, { error: 'invalid_client', error_description: 'unknown client_id' });
-    const grant = flows.authorize(parsed.value.client_id, parsed.value.scope);
+    const { client_id, scope, node_id, hostname, node_fingerprint } = parsed.value;
+    if (!clients.has(client_id)) return respond(res, endpoint, 400, { error: 'invalid_client', error_description: 'unknown client_id' });
+    // A node says which node it is, so its approval can show and be bound to it.
+    if (client_id === MACULA_NODE_CLIENT_ID && (node_id === undefined || node_fingerprint === undefined)) {
+      return respond(res, endpoint, 400, { error: 'invalid_request', error_description: 'a node must send node_id and node_fingerprint' });
+    }
+    const node = node_id !== undefined && node_fingerprint !== undefined ? { nodeId: node_id, fingerprint: node_fingerprint, hostname } : undefined;
+    const grant = flows.authorize(client_id, scope, node);
     const page = new URL(APPROVAL_PAGE_PATH, origin);
     const complete = new URL(page);
     complete.searchParams.set('user_code', grant.userCode);
@@ -168,23 +191,40 @@ export async function startPortalContractServer(options: PortalContractOptions =
     if (mediaType(req) !== 'application/json') return respond(res, endpoint, 400, { error: 'invalid_request', error_description: 'body must be application/json' });
     const parsed = parseWith(endpoint.request, parseJson(await readBody(req)));
     if (!parsed.ok) return respond(res, endpoint, 400, { error: 'invalid_request', error_description: parsed.why });
-    const token = enrollments.register(bearer.identity);
+    const { node_id, hostname, label } = parsed.value;
+    const token = enrollments.register(bearer.identity, undefined, { nodeId: node_id, label: [label, hostname].filter(Boolean).join(' ') || undefined });
     issued.push(token);
     return respond(res, endpoint, 201, {
       enrollment_token: token,
+      node_id,
       expires_at: new Date(clock() + ENROLLMENT_TOKEN_LIFETIME_MS).toISOString(),
       org_identity: bearer.identity.orgIdentity,
     });
   }
 
-  /** The buttons of the approval page; form or JSON `user_code`. */
+  /**
+   * The buttons of the approval page; form or JSON `user_code`, and the node binding (`node_id`, `node_fingerprint`)
+   * when the page was opened from a desktop's bound link. A binding for another node is refused with 409.
+   */
   async function decide(req: IncomingMessage, res: ServerResponse, decision: 'approved' | 'denied'): Promise<number> {
     const body = await readBody(req);
     const fields = mediaType(req) === 'application/json' ? parseJson(body) : parseForm(body);
-    const userCode = typeof fields === 'object' && fields !== null && 'user_code' in fields && typeof fields.user_code === 'string' ? fields.user_code : '';
-    const done = decision === 'approved' ? flows.approve(userCode, defaultIdentity) : flows.deny(userCode);
-    const status = done ? 200 : 404;
-    sendHtml(res, status, resultPage(done ? decision : 'unknown', userCode), PAGE_CSP);
+    const field = (name: string): string | undefined => {
+      const value = typeof fields === 'object' && fields !== null ? (fields as Record<string, unknown>)[name] : undefined;
+      return typeof value === 'string' && value !== '' ? value : undefined;
+    };
+    const userCode = field('user_code') ?? '';
+    const nodeId = field(NODE_BINDING_PARAMS.nodeId);
+    const fingerprint = field(NODE_BINDING_PARAMS.fingerprint);
+    // Half a binding is no binding: refuse it rather than approve unbound.
+    if ((nodeId === undefined) !== (fingerprint === undefined)) {
+      sendHtml(res, 400, resultPage('node_mismatch', userCode), PAGE_CSP);
+      return 400;
+    }
+    const binding = nodeId !== undefined && fingerprint !== undefined ? { nodeId, fingerprint } : undefined;
+    const outcome = decision === 'approved' ? flows.approve(userCode, defaultIdentity, binding) : flows.deny(userCode) ? 'denied' : 'unknown';
+    const status = outcome === 'unknown' ? 404 : outcome === 'node_mismatch' ? 409 : 200;
+    sendHtml(res, status, resultPage(outcome, userCode), PAGE_CSP);
     return status;
   }
 
@@ -204,9 +244,15 @@ export async function startPortalContractServer(options: PortalContractOptions =
         return pair(req, res);
       case `POST ${PORTAL_ENDPOINTS.enrollmentTokens.path}`:
         return enrollmentTokens(req, res);
-      case `GET ${APPROVAL_PAGE_PATH}`:
-        sendHtml(res, 200, approvalPage(new URL(req.url ?? '/', origin).searchParams.get('user_code') ?? ''), PAGE_CSP);
+      case `GET ${APPROVAL_PAGE_PATH}`: {
+        const query = new URL(req.url ?? '/', origin).searchParams;
+        const userCode = query.get('user_code') ?? '';
+        const nodeId = query.get(NODE_BINDING_PARAMS.nodeId);
+        const fingerprint = query.get(NODE_BINDING_PARAMS.fingerprint);
+        const pinned = nodeId !== null && fingerprint !== null ? { nodeId, fingerprint } : undefined;
+        sendHtml(res, 200, approvalPage({ userCode, registered: flows.nodeOf(userCode), pinned }), PAGE_CSP);
         return 200;
+      }
       case `POST ${TEST_APPROVE_PATH}`:
         return decide(req, res, 'approved');
       case `POST ${TEST_DENY_PATH}`:
@@ -243,9 +289,12 @@ export async function startPortalContractServer(options: PortalContractOptions =
     origin,
     server,
     url: (path) => new URL(path, origin).href,
-    approve(userCode, identity = defaultIdentity) {
-      if (!flows.approve(userCode, identity)) throw new Error(`no pending device authorization has the code ${userCode}`);
+    approve(userCode, identity = defaultIdentity, node) {
+      const outcome = flows.approve(userCode, identity, node);
+      if (outcome === 'unknown') throw new Error(`no pending device authorization has the code ${userCode}`);
+      if (outcome === 'node_mismatch') throw new Error(`the code ${userCode} belongs to another node than the one pinned; not approved`);
     },
+    pending: () => flows.pending(),
     deny(userCode) {
       if (!flows.deny(userCode)) throw new Error(`no pending device authorization has the code ${userCode}`);
     },
@@ -256,6 +305,7 @@ export async function startPortalContractServer(options: PortalContractOptions =
     issuedAccessTokens: () => accessTokens.issued(),
     addEnrollmentToken: ({ token, identity = defaultIdentity } = {}) => enrollments.register(identity, token),
     redeemedBy: (token) => enrollments.redeemedBy(token),
+    mintedFor: (token) => enrollments.mintedFor(token),
     failNext(path, status, times = 1) {
       failures.set(path, { status, times });
     },

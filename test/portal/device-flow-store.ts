@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_POLL_INTERVAL, SLOW_DOWN_STEP, type TokenResponse } from '../../shared/fleet/portal-contract';
+import { DEFAULT_POLL_INTERVAL, type NodeBinding, SLOW_DOWN_STEP, type TokenResponse } from '../../shared/fleet/portal-contract';
 
 /**
  * The Portal's side of RFC 8628, in memory: each device code is pending until the user approves or denies it, or it
@@ -14,11 +14,21 @@ export interface PortalIdentity {
 
 type GrantStatus = 'pending' | 'approved' | 'denied' | 'consumed';
 
+/** The node that opened a grant, as it registered itself with the device authorization request. */
+export interface RegisteredNode extends NodeBinding {
+  readonly hostname: string | undefined;
+}
+
+/** What an approval did: approved, no pending grant has the code, or the binding names another node. */
+export type ApprovalOutcome = 'approved' | 'unknown' | 'node_mismatch';
+
 interface Grant {
   readonly deviceCode: string;
   readonly userCode: string;
   readonly clientId: string;
   readonly scope: string | undefined;
+  /** The node that asked (client maculaos-node); none for the desktop's own sign-in. */
+  readonly node: RegisteredNode | undefined;
   readonly expiresAt: number;
   /** Seconds; grows by SLOW_DOWN_STEP at each `slow_down` (RFC 8628 §3.5). */
   interval: number;
@@ -42,6 +52,8 @@ export interface DeviceFlowOptions {
   readonly expiresIn: number;
   /** Seconds between polls. */
   readonly interval?: number;
+  /** The scope granted for a requested one (RFC 6749 §3.3 lets the server narrow it); the requested one if absent. */
+  readonly grantScope?: (requested: string | undefined) => string | undefined;
 }
 
 /** RFC 8628 §6.1: 20 consonants (no vowels, so no words), upper case. */
@@ -70,7 +82,7 @@ export class DeviceFlowStore {
   constructor(private readonly options: DeviceFlowOptions) {}
 
   /** Opens a grant (RFC 8628 §3.2); the server adds the verification URIs. */
-  authorize(clientId: string, scope: string | undefined): { deviceCode: string; userCode: string; expiresIn: number; interval: number } {
+  authorize(clientId: string, scope: string | undefined, node?: RegisteredNode): { deviceCode: string; userCode: string; expiresIn: number; interval: number } {
     let userCode = newUserCode();
     while (this.findByUserCode(userCode)) userCode = newUserCode();
     const now = this.options.clock();
@@ -79,6 +91,7 @@ export class DeviceFlowStore {
       userCode,
       clientId,
       scope,
+      node,
       expiresAt: now + this.options.expiresIn * 1000,
       interval: this.options.interval ?? DEFAULT_POLL_INTERVAL,
       lastPollAt: now,
@@ -98,13 +111,34 @@ export class DeviceFlowStore {
     return undefined;
   }
 
-  /** The user authorizes the node; false if no pending grant has this code. */
-  approve(userCode: string, identity: PortalIdentity): boolean {
+  /** The pending, unexpired grants: what the Portal's operator (and a test) may list. */
+  pending(): { user_code: string; client_id: string; node_id?: string; hostname?: string; node_fingerprint?: string }[] {
+    const now = this.options.clock();
+    return [...this.byDeviceCode.values()]
+      .filter((g) => g.status === 'pending' && now < g.expiresAt)
+      .map((g) => ({
+        user_code: g.userCode,
+        client_id: g.clientId,
+        ...(g.node ? { node_id: g.node.nodeId, node_fingerprint: g.node.fingerprint, ...(g.node.hostname ? { hostname: g.node.hostname } : {}) } : {}),
+      }));
+  }
+
+  /** The node that registered the pending grant showing `userCode`, for the approval page. */
+  nodeOf(userCode: string): RegisteredNode | undefined {
+    return this.findByUserCode(userCode)?.node;
+  }
+
+  /**
+   * The user authorizes the grant showing `userCode`. With `binding` (the node the approver pinned), only a grant its
+   * node registered with the same id and fingerprint is approved; any other is left pending and `node_mismatch`.
+   */
+  approve(userCode: string, identity: PortalIdentity, binding?: NodeBinding): ApprovalOutcome {
     const grant = this.findByUserCode(userCode);
-    if (!grant) return false;
+    if (!grant) return 'unknown';
+    if (binding && (grant.node?.nodeId !== binding.nodeId || grant.node.fingerprint !== binding.fingerprint)) return 'node_mismatch';
     grant.status = 'approved';
     grant.identity = identity;
-    return true;
+    return 'approved';
   }
 
   /** The user refuses the node; false if no pending grant has this code. */
@@ -145,6 +179,7 @@ export class DeviceFlowStore {
       case 'approved': {
         grant.status = 'consumed';
         const identity = grant.identity ?? { userName: 'unknown', orgIdentity: 'unknown' };
+        const scope = this.options.grantScope ? this.options.grantScope(grant.scope) : grant.scope;
         const tokens: TokenResponse = {
           access_token: randomBytes(32).toString('base64url'),
           token_type: 'Bearer',
@@ -152,7 +187,7 @@ export class DeviceFlowStore {
           refresh_token: randomBytes(32).toString('base64url'),
           user_name: identity.userName,
           org_identity: identity.orgIdentity,
-          ...(grant.scope === undefined ? {} : { scope: grant.scope }),
+          ...(scope === undefined ? {} : { scope }),
         };
         return { ok: true, tokens };
       }

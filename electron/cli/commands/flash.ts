@@ -72,7 +72,7 @@ export const flashCommand: Command = {
     if (targets.length === 0) throw new MaculaError('ERR_USAGE', `give at least one --to DEV\nusage: ${flashCommand.usage}`);
     if (new Set(targets).size !== targets.length) throw new MaculaError('ERR_USAGE', 'the same target is given twice');
     // The seeds are checked before anything is downloaded, asked or written.
-    const seeds = await chooseSeeds(args, targets, out);
+    const seeds = await chooseSeeds(args, targets, out, signal);
     const stateConfigs = seeds?.map((s) => s.yaml);
     // A catalog entry or URL is fetched and verified first, exactly as `macula download` does; its bmap lands beside it.
     // The download, catalog and OpenPGP modules (and the seed, bmap and fleet ones below) load only when used: a plain

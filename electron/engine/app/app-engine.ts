@@ -51,12 +51,12 @@ export function createAppEngine(options: AppEngineOptions): AppEngine {
   const emit = (e: EngineEvent): void => hub.emit(e);
   const configDir = options.configDir ?? defaultConfigDir();
   const extraCa = (): Promise<Buffer | undefined> => readExtraCa(configDir);
-  const flashes = new FlashSessions(options.launch, emit, extraCa);
   const fleetDir = options.fleetDir ?? defaultFleetDir();
   const discovery = options.discovery ? { discovery: options.discovery } : {};
   const watch = new FleetWatch({ fleetDir, emit, ...discovery, ...(options.fleetLeaseMs !== undefined ? { leaseMs: options.fleetLeaseMs } : {}) });
   const pairings = new FleetPairings({ fleetDir, watch, emit, ...discovery });
   const signIns = new PortalSignIns({ emit, extraCa, ...(options.portal ? { http: options.portal } : {}) });
+  const flashes = new FlashSessions(options.launch, emit, extraCa, signIns);
   return {
     handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, profiles: new ProfileStore(configDir), signIns, extraCa, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
     subscribe: (listener) => hub.subscribe(listener),

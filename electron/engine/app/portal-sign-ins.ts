@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { toString as qrString } from 'qrcode';
 import { MaculaError, isMaculaError } from '../../../shared/errors';
 import type { PortalEvent } from '../../../shared/ipc-events';
-import type { SignInClaim, SignInView } from '../../../shared/ipc-portal';
-import { type DesktopSignInResult, portalBase, signInForEnrollmentToken } from '../portal/desktop-sign-in';
+import type { SignInView } from '../../../shared/ipc-portal';
+import { type MintedToken, type PortalSession, type TokenTarget, portalBase, signInToPortal } from '../portal/desktop-sign-in';
 import type { FlowClock } from '../portal/device-flow';
 import type { PortalHttpOptions } from '../portal/portal-http';
 import { PortalSignInError } from '../portal/sign-in-error';
@@ -17,16 +17,18 @@ export interface PortalSignInsOptions {
   readonly clock?: FlowClock;
 }
 
-/** How long a minted token waits to be claimed before the engine forgets it (the form normally claims at once). */
-const CLAIM_TTL_MS = 5 * 60_000;
+/** How long a sign-in stays usable for flashes when the Portal names no access-token lifetime. */
+const SESSION_TTL_MS = 60 * 60_000;
 
 /**
- * The sign-ins the Customise step runs (`portal.signIn`), reported as `portal.signIn` events. A minted enrollment
- * token is held until `portal.signInClaim` takes it, once; events never carry it (they reach every open window).
+ * The sign-ins the Customise step runs (`portal.signIn`), reported as `portal.signIn` events. A signed-in session is
+ * held here, by its id, until it expires: a flash naming the id (`flash.start`'s `portalSignInId`) mints one
+ * enrollment token per target through it. Nothing secret leaves the engine: events carry the user code and who signed
+ * in, never the access token or a minted enrollment token (those go only into the seeds).
  */
 export class PortalSignIns {
   private readonly running = new Map<string, AbortController>();
-  private readonly minted = new Map<string, { result: DesktopSignInResult; timer: NodeJS.Timeout }>();
+  private readonly sessions = new Map<string, { session: PortalSession; timer: NodeJS.Timeout }>();
 
   constructor(private readonly options: PortalSignInsOptions) {}
 
@@ -45,7 +47,7 @@ export class PortalSignIns {
     enqueue(() => ({ state: 'starting' }));
     void this.httpOptions()
       .then((http) =>
-        signInForEnrollmentToken({
+        signInToPortal({
           portalUrl,
           signal: controller.signal,
           ...http,
@@ -59,15 +61,16 @@ export class PortalSignIns {
               expiresIn: codes.expires_in,
               qrSvg: await qrString(codes.verification_uri_complete, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
             })),
-          onApproved: () => enqueue(() => ({ state: 'issuing' })),
         }),
       )
       .then(
-        (result) => {
-          const timer = setTimeout(() => this.minted.delete(signInId), CLAIM_TTL_MS);
+        (session) => {
+          const ttl = session.expiresIn === undefined ? SESSION_TTL_MS : session.expiresIn * 1000;
+          const expiresAt = new Date(Date.now() + ttl).toISOString();
+          const timer = setTimeout(() => this.sessions.delete(signInId), ttl);
           timer.unref();
-          this.minted.set(signInId, { result, timer });
-          enqueue(() => ({ state: 'signed_in', userName: result.userName, orgIdentity: result.orgIdentity }));
+          this.sessions.set(signInId, { session, timer });
+          enqueue(() => ({ state: 'signed_in', userName: session.userName, orgIdentity: session.orgIdentity, expiresAt }));
         },
         (e: unknown) => enqueue(() => failureView(e, controller.signal)),
       )
@@ -88,19 +91,23 @@ export class PortalSignIns {
     return controller !== undefined;
   }
 
-  /** The minted token, once. */
-  claim(signInId: string): SignInClaim {
-    const held = this.minted.get(signInId);
-    if (!held) throw new MaculaError('ERR_USAGE', 'no enrollment token is waiting for this sign-in (claimed already, or it never finished)');
-    clearTimeout(held.timer);
-    this.minted.delete(signInId);
-    return { ...held.result };
+  /**
+   * One enrollment token per node through the signed-in session `signInId` (a flash's seeds, before any write), for
+   * the seed's Portal `portalUrl`, which must be the one signed in to: a token of one Portal is no use to another.
+   */
+  mint(signInId: string, nodes: readonly TokenTarget[], signal: AbortSignal, portalUrl: string): Promise<MintedToken[]> {
+    const held = this.sessions.get(signInId);
+    if (!held) throw new MaculaError('ERR_USAGE', 'the Portal sign-in has expired or never finished: sign in to the Portal again');
+    if (portalBase(portalUrl, true).href !== held.session.portalUrl) {
+      throw new MaculaError('ERR_USAGE', `the sign-in is for ${held.session.portalUrl}, the seed names ${portalUrl}: sign in to that Portal`, { field: 'portalUrl' });
+    }
+    return held.session.mintEnrollmentTokens(nodes, signal);
   }
 
   cancelAll(): void {
     for (const c of this.running.values()) c.abort();
-    for (const { timer } of this.minted.values()) clearTimeout(timer);
-    this.minted.clear();
+    for (const { timer } of this.sessions.values()) clearTimeout(timer);
+    this.sessions.clear();
   }
 }
 

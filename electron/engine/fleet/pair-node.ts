@@ -1,6 +1,7 @@
 import { MaculaError } from '../../../shared/errors';
 import { base64urlToBytes } from '../../../shared/fleet/base64url';
 import { NODE_API, type PairingStatus } from '../../../shared/fleet/node-api';
+import { boundVerificationUri } from '../../../shared/fleet/portal-contract';
 import { FleetInventory } from './inventory';
 import { readPairingKey } from './key-store';
 import { expectAnswer, openNodeSession } from './node-session';
@@ -9,7 +10,9 @@ import { type NodeEndpoint, callNode } from './pinned-https';
 /**
  * Pairing a node this desktop flashed (issue 5; plan §8.1 with the desktop in place of the phone): check it against the
  * inventory, prove the seeded key both ways, pin its certificate, start the Portal exchange on the node and follow it
- * until the node holds credentials. The user code and links of a device flow are handed to `onStatus` for display.
+ * until the node holds credentials. The user code and links of a device flow are handed to `onStatus` for display,
+ * the complete link bound to the node id and certificate this desktop pinned: the Portal approves through it only the
+ * node that registered the code with that id and fingerprint.
  */
 
 export interface PairNodeOptions {
@@ -17,7 +20,10 @@ export interface PairNodeOptions {
   readonly endpoint: NodeEndpoint;
   /** The fleet directory holding the inventory and the pairing keys. */
   readonly fleetDir: string;
-  /** Every status the node reports, `awaiting_user` included (show its user code and verification link). */
+  /**
+   * Every status the node reports, `awaiting_user` included (show its user code and verification link); its
+   * `verification_uri_complete` carries the pinned node id and fingerprint (`boundVerificationUri`).
+   */
   readonly onStatus?: (status: PairingStatus) => void;
   readonly signal?: AbortSignal;
   /** Give up after this long (default 15 minutes: a device code's usual life). */
@@ -75,8 +81,9 @@ export async function pairNode(options: PairNodeOptions): Promise<Extract<Pairin
   const started = Date.now();
   const deadline = started + (options.timeoutMs ?? 15 * 60_000);
   let status = expectAnswer(await callNode(endpoint, 'POST', NODE_API.pairingStart.path, { body: { mode: 'auto' }, token }), NODE_API.pairingStart.response, 'pairing/start');
+  const binding = { nodeId: options.nodeId, fingerprint: endpoint.fingerprint };
   for (;;) {
-    options.onStatus?.(status);
+    options.onStatus?.(status.state === 'awaiting_user' ? { ...status, verification_uri_complete: boundVerificationUri(status.verification_uri_complete, binding) } : status);
     if (status.state === 'paired') return status;
     if (status.state === 'failed') {
       throw new MaculaError('ERR_PAIRING_FAILED', `pairing node ${options.nodeId} failed: ${status.reason} (${status.message})`);

@@ -13,8 +13,8 @@ import { PortalSignInError } from './sign-in-error';
 
 /**
  * The desktop's side of the Portal contract: the device flow as client `macula-companion` with the scope that mints
- * enrollment tokens, and `POST /api/console/enrollment-tokens`. One request per call, each answer parsed with the
- * contract's schema for its status; anything else is `portal_error`.
+ * enrollment tokens, and `POST /api/console/enrollment-tokens` once per node. One request per call, each answer parsed
+ * with the contract's schema for its status; anything else is `portal_error`.
  */
 export class DesktopPortalClient {
   constructor(
@@ -53,11 +53,17 @@ export class DesktopPortalClient {
     throw new PortalSignInError('portal_error', `the Portal answered ${endpoint.path} with HTTP ${status}`, { status });
   }
 
-  /** Mints one enrollment token for the user the access token belongs to. */
-  async issueEnrollmentToken(accessToken: string, label: string): Promise<EnrollmentTokenResponse> {
+  /** Mints the enrollment token of one node for the user the access token belongs to; only that node may redeem it. */
+  async issueEnrollmentToken(accessToken: string, node: { nodeId: string; hostname: string | undefined; label: string }): Promise<EnrollmentTokenResponse> {
     const endpoint = PORTAL_ENDPOINTS.enrollmentTokens;
-    const { status, json } = await this.post(endpoint, { label }, accessToken);
-    if (status === 201) return this.parse(endpoint, 201, json);
+    const body = { node_id: node.nodeId, ...(node.hostname !== undefined ? { hostname: node.hostname } : {}), label: node.label };
+    const { status, json } = await this.post(endpoint, body, accessToken);
+    if (status === 201) {
+      const issued = this.parse(endpoint, 201, json);
+      // A token for another node would be refused when that node redeems it: better to stop before seeding it.
+      if (issued.node_id !== node.nodeId) throw new PortalSignInError('portal_error', `the Portal minted a token for node ${issued.node_id}, not ${node.nodeId}`, { status });
+      return issued;
+    }
     if (status === 400 || status === 401 || status === 403) {
       const error = this.parse(endpoint, status, json).error;
       const reason = error === 'insufficient_scope' ? 'insufficient_scope' : 'portal_error';

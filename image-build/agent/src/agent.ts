@@ -103,7 +103,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const arch = options.arch ?? archOf(process.arch) ?? 'amd64';
   const version = options.osVersion ?? (await osVersion());
   const stored = await loadCredentials(stateDir);
-  const pairing = new Pairing(identity, portal, stateDir, clock, stored?.node_id === identity.nodeId ? stored : undefined);
+  const pairing = new Pairing(identity, portal, stateDir, tls.fingerprint, clock, stored?.node_id === identity.nodeId ? stored : undefined);
   const handshake = new Handshake(identity.pairingKey, tls.fingerprintBytes, clock.now);
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, clock.now);
   let port = 0;
@@ -133,7 +133,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         info,
         status: () => pairing.status(),
         start: (mode) => pairing.start(mode),
-        page: () => firstBootPage({ hostname: name, status: pairing.status() }),
+        page: () => firstBootPage({ hostname: name, state: pairing.status().state }),
       },
       onError,
     ),

@@ -8,7 +8,8 @@ import type { RateLimiter } from './rate-limit';
 
 /**
  * The node agent's HTTPS API (shared/fleet/node-api.ts) and its first-boot page at `/`. Before pairing anyone may
- * ask `info` and run the challenge/proof handshake (rate-limited per address); the pairing endpoints want the
+ * ask `info` and the page (both say the pairing state and no more) and run the challenge/proof handshake
+ * (rate-limited per address); the pairing endpoints, which carry the user code and the organisation, want the
  * session token the handshake gives. Once paired, challenge and proof answer 410 `already_paired`: nobody can start a
  * new session against a node that has its credentials.
  */
@@ -19,7 +20,8 @@ export interface ApiContext {
   info(): z.input<typeof nodeInfoSchema>;
   status(): PairingStatus;
   start(mode: 'auto' | 'device_flow'): PairingStatus;
-  page(): Promise<string>;
+  /** The first-boot page: the pairing state only, as anyone may read it. */
+  page(): string;
 }
 
 /** The client's address, IPv4-mapped IPv6 written as plain IPv4 so both forms share one rate-limit bucket. */
@@ -47,7 +49,7 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: ApiContext)
   const key = `${req.method ?? ''} ${path}`;
   switch (key) {
     case 'GET /': {
-      const html = await ctx.page();
+      const html = ctx.page();
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': FIRST_BOOT_CSP, 'cache-control': 'no-store' }).end(html);
       return;
     }

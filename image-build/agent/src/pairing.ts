@@ -49,6 +49,8 @@ export class Pairing extends EventEmitter<PairingEvents> {
     private readonly identity: NodeIdentity,
     private readonly portal: PortalClient | undefined,
     private readonly stateDir: string,
+    /** The certificate fingerprint the node serves: registered with a device flow, so approvals bind to it. */
+    private readonly fingerprint: string,
     private readonly clock: PairingClock,
     stored: PortalCredentials | undefined,
   ) {
@@ -116,7 +118,7 @@ export class Pairing extends EventEmitter<PairingEvents> {
   }
 
   private async deviceFlow(portal: PortalClient): Promise<void> {
-    const codes = await portal.deviceAuthorization();
+    const codes = await portal.deviceAuthorization({ nodeId: this.identity.nodeId, hostname: this.identity.hostname, fingerprint: this.fingerprint });
     const issuedAt = this.clock.now();
     if (this.abort.signal.aborted) return;
     this.set({ state: 'awaiting_user', codes, expiresAt: issuedAt + codes.expires_in * 1000 });

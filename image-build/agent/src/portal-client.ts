@@ -89,10 +89,19 @@ export class PortalClient {
     throw new PortalRequestError('portal_error', `the Portal answered ${endpoint.path} with HTTP ${status}`, status);
   }
 
-  /** RFC 8628 §3.1–3.2. */
-  async deviceAuthorization(): Promise<DeviceAuthorizationResponse> {
+  /**
+   * RFC 8628 §3.1–3.2, registering which node asks (id, host name, certificate fingerprint): the Portal's approval
+   * page shows them, and refuses an approval bound to any other node.
+   */
+  async deviceAuthorization(node: { nodeId: string; hostname: string | undefined; fingerprint: string }): Promise<DeviceAuthorizationResponse> {
     const endpoint = PORTAL_ENDPOINTS.deviceAuthorization;
-    const { status, json } = await this.call(endpoint, endpoint.request.parse({ client_id: MACULA_NODE_CLIENT_ID }) as Record<string, string>);
+    const request = endpoint.request.parse({
+      client_id: MACULA_NODE_CLIENT_ID,
+      node_id: node.nodeId,
+      ...(node.hostname ? { hostname: node.hostname } : {}),
+      node_fingerprint: node.fingerprint,
+    });
+    const { status, json } = await this.call(endpoint, request as Record<string, string>);
     if (status === 200) return this.parse<typeof endpoint, 200>(endpoint, status, json);
     const error = status === 400 ? this.parse<typeof endpoint, 400>(endpoint, status, json).error : `HTTP ${status}`;
     throw new PortalRequestError('portal_error', `the Portal refused the device authorization: ${error}`, status);
