@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reportedErrorCodeSchema } from './ipc-error';
 import { enrollmentTokenSchema } from './fleet/seed-formats';
 
 /**
@@ -56,7 +57,7 @@ export const signInViewSchema = z.discriminatedUnion('state', [
   z.strictObject({ state: z.literal('issuing') }),
   /** Ready to claim (no secret here). */
   z.strictObject({ state: z.literal('signed_in'), userName: z.string(), orgIdentity: z.string() }),
-  z.strictObject({ state: z.literal('failed'), code: z.string(), reason: z.enum(SIGN_IN_FAILURES).optional(), message: z.string() }),
+  z.strictObject({ state: z.literal('failed'), code: reportedErrorCodeSchema, reason: z.enum(SIGN_IN_FAILURES).optional(), message: z.string() }),
   z.strictObject({ state: z.literal('cancelled') }),
 ]);
 export type SignInView = z.infer<typeof signInViewSchema>;

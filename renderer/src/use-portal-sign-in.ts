@@ -1,7 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import type { SignInClaim, SignInView } from '../../shared/ipc-portal';
-import { messageOf } from './bridge';
+import { type EngineClient, messageOf } from './bridge';
 import { useEngineEvents } from './use-engine-events';
 
 /** The sign-in as the Customise step follows it: not started, running (with the engine's latest view), or a refusal. */
@@ -23,7 +22,7 @@ export interface PortalSignInControls {
  * hands it to `onToken`. Events can overtake the call's answer (the engine reports `starting` at once), so the latest
  * view of every sign-in id is kept until the id is known.
  */
-export function usePortalSignIn(bridge: MaculaBridge, onToken: (claim: SignInClaim) => void): PortalSignInControls {
+export function usePortalSignIn(bridge: EngineClient, onToken: (claim: SignInClaim) => void): PortalSignInControls {
   const [state, setState] = useState<SignInState>({ kind: 'idle' });
   const current = useRef<string | undefined>(undefined);
   const early = useRef(new Map<string, SignInView>());
