@@ -44,7 +44,7 @@ export interface EngineClient {
  * The one place an answer becomes a value or an EngineError, for both transports (the preload's envelope, the browser
  * shell's body). The envelope crossed a process boundary, so it is checked against its schema first.
  */
-export function settle<C extends IpcChannel>(channel: C, answer: unknown): IpcResponse<C> {
+function settle<C extends IpcChannel>(channel: C, answer: unknown): IpcResponse<C> {
   const parsed = ipcResultSchema.safeParse(answer);
   if (!parsed.success) throw new EngineError({ code: 'ERR_INTERNAL', message: `the engine's answer to ${channel} is malformed: ${parsed.error.message}` });
   if (!parsed.data.ok) throw new EngineError(parsed.data.error);
