@@ -98,6 +98,9 @@ export const ERROR_CODES = {
 export type ErrorClass = keyof typeof ERROR_CODES;
 export type MaculaErrorCode = (typeof ERROR_CODES)[ErrorClass][number];
 
+/** A code as a failure is reported across a boundary: ours, or ERR_INTERNAL for an error that was no MaculaError. */
+export type ReportedErrorCode = MaculaErrorCode | 'ERR_INTERNAL';
+
 /** Structured context of an error: what was expected, what was found, where. */
 export interface ErrorDetails {
   readonly expected?: string | number;

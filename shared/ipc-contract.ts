@@ -3,6 +3,7 @@ import { catalogSchema } from './catalog';
 import { drivesListChannel } from './ipc-drives';
 import { flashCancelChannel, flashStartChannel } from './ipc-flash';
 import { fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
+import { ipcErrorDetailsSchema, reportedErrorCodeSchema } from './ipc-error';
 import { imageInspectChannel } from './ipc-image';
 import { portalSignInCancelChannel, portalSignInChannel } from './ipc-portal';
 import { profilesDeleteChannel, profilesListChannel, profilesSaveChannel } from './ipc-profiles';
@@ -44,13 +45,35 @@ export type IpcChannel = keyof typeof ipcContract;
 export type IpcRequest<C extends IpcChannel> = z.input<(typeof ipcContract)[C]['request']>;
 export type IpcResponse<C extends IpcChannel> = z.output<(typeof ipcContract)[C]['response']>;
 
-/** An engine error as it crosses the boundary: code and message only, never a stack or a secret. */
-export const ipcErrorSchema = z.strictObject({ code: z.string(), message: z.string(), field: z.string().optional() });
+/**
+ * An engine refusal as it crosses the boundary: its code, message, the form field at fault and the structured details
+ * (shared/ipc-error.ts), never a stack or a secret.
+ */
+export const ipcErrorSchema = z.strictObject({
+  code: reportedErrorCodeSchema,
+  message: z.string(),
+  field: z.string().optional(),
+  details: ipcErrorDetailsSchema.optional(),
+});
 export type IpcError = z.infer<typeof ipcErrorSchema>;
+
+/**
+ * Every answer to a request, on both transports: the Electron preload resolves with it as main sent it, the browser
+ * shell's server sends it as the body. A refusal is a value, not a thrown Error: Electron's contextBridge rebuilds a
+ * thrown Error from its message alone (Electron's contextBridge docs, "Parameter / Error / Return Type support"), so its
+ * code and field would never reach the renderer.
+ */
+export const ipcResultSchema = z.discriminatedUnion('ok', [
+  z.strictObject({ ok: z.literal(true), value: z.unknown() }),
+  z.strictObject({ ok: z.literal(false), error: ipcErrorSchema }),
+]);
+export type IpcEnvelope = z.infer<typeof ipcResultSchema>;
+export type IpcResult<C extends IpcChannel> = { ok: true; value: IpcResponse<C> } | { ok: false; error: IpcError };
 
 /** The bridge the renderer sees as `window.macula`, derived from the contract. */
 export interface MaculaBridge {
-  invoke<C extends IpcChannel>(channel: C, request: IpcRequest<C>): Promise<IpcResponse<C>>;
+  /** Resolves with the answer's envelope, a refusal included; rejects only when the transport itself failed. */
+  invoke<C extends IpcChannel>(channel: C, request: IpcRequest<C>): Promise<IpcResult<C>>;
   /**
    * Engine events as they arrive, unvalidated (they crossed a process boundary): parse each with `engineEventSchema`.
    * Returns the unsubscribe function.

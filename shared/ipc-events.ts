@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { reportedErrorCodeSchema } from './ipc-error';
 import { fleetEventSchemas } from './ipc-fleet';
 import { portalEventSchemas } from './ipc-portal';
+import { targetErrorSchema as writerTargetErrorSchema } from './writer-protocol';
 
 /**
  * Engine → renderer events, one schema for both pushes: Server-Sent Events in the browser shell, webContents.send in
@@ -9,7 +11,12 @@ import { portalEventSchemas } from './ipc-portal';
 
 const byteCount = z.number().int().nonnegative();
 const flashId = z.string().min(1);
-const errorSchema = z.strictObject({ code: z.string(), message: z.string() });
+const errorSchema = z.strictObject({ code: reportedErrorCodeSchema, message: z.string() });
+/**
+ * Why one target failed, as the writer reported it (its offset, expected and actual checksums kept); ERR_INTERNAL too,
+ * for a target the app itself had to stop.
+ */
+const targetErrorSchema = writerTargetErrorSchema.extend({ code: reportedErrorCodeSchema });
 
 /** Rate and time left of a byte-moving step. */
 const meter = { bytes: byteCount, total: byteCount.optional(), rate: z.number().nonnegative(), etaSeconds: z.number().nonnegative().optional() };
@@ -26,7 +33,7 @@ export const flashTargetResultSchema = z.discriminatedUnion('ok', [
     hostname: z.string().optional(),
     nodeId: z.string().optional(),
   }),
-  z.strictObject({ target: z.string(), ok: z.literal(false), error: errorSchema, notes: z.array(z.string()) }),
+  z.strictObject({ target: z.string(), ok: z.literal(false), error: targetErrorSchema, notes: z.array(z.string()) }),
 ]);
 export type FlashTargetResult = z.infer<typeof flashTargetResultSchema>;
 

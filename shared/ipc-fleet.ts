@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reportedErrorCodeSchema } from './ipc-error';
 import { fingerprintSchema } from './fleet/cert-fingerprint';
 import { PAIRING_FAILURES } from './fleet/node-api';
 import { MESH_ROLES, archSchema, hostnameSchema, nodeIdSchema, osVersionSchema } from './fleet/seed-formats';
@@ -120,7 +121,7 @@ export const pairingViewSchema = z.discriminatedUnion('state', [
     qrSvg: z.string().startsWith('<svg').max(200_000),
   }),
   z.strictObject({ state: z.literal('paired'), userName: z.string(), orgIdentity: z.string() }),
-  z.strictObject({ state: z.literal('failed'), code: z.string(), reason: z.enum(PAIRING_FAILURES).optional(), message: z.string() }),
+  z.strictObject({ state: z.literal('failed'), code: reportedErrorCodeSchema, reason: z.enum(PAIRING_FAILURES).optional(), message: z.string() }),
   z.strictObject({ state: z.literal('cancelled') }),
 ]);
 export type PairingView = z.infer<typeof pairingViewSchema>;

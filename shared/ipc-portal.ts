@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reportedErrorCodeSchema } from './ipc-error';
 
 /**
  * The Customise step's "Sign in to the Portal": the engine runs the OAuth 2.0 Device Authorization Grant (RFC 8628)
@@ -48,7 +49,7 @@ export const signInViewSchema = z.discriminatedUnion('state', [
    * until `expiresAt`. No secret here.
    */
   z.strictObject({ state: z.literal('signed_in'), userName: z.string(), orgIdentity: z.string(), expiresAt: z.iso.datetime({ offset: true }) }),
-  z.strictObject({ state: z.literal('failed'), code: z.string(), reason: z.enum(SIGN_IN_FAILURES).optional(), message: z.string() }),
+  z.strictObject({ state: z.literal('failed'), code: reportedErrorCodeSchema, reason: z.enum(SIGN_IN_FAILURES).optional(), message: z.string() }),
   z.strictObject({ state: z.literal('cancelled') }),
 ]);
 export type SignInView = z.infer<typeof signInViewSchema>;

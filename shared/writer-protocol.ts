@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maculaErrorCodeSchema } from './ipc-error';
 
 /**
  * The writer process protocol: JSON lines over stdio between an unprivileged app and `macula write --ipc`, which is
@@ -44,10 +45,15 @@ export const writerRequestSchema = z.discriminatedUnion('kind', [
 
 export const writePhaseSchema = z.enum(['writing', 'verifying', 'done', 'failed']);
 
+/** Why a target failed, in a form that survives IPC and JSON output. */
 export const targetErrorSchema = z.strictObject({
-  code: z.string(),
+  code: maculaErrorCodeSchema,
   message: z.string(),
   offset: byteCount.optional(),
+  /**
+   * For a verification mismatch: SHA-256 of the image and of the target's first image-size bytes (with a block map: the
+   * bad range's checksum in the bmap and on the target; for an image written out of order: the first bad chunk's).
+   */
   expected: z.string().optional(),
   actual: z.string().optional(),
 });
@@ -55,12 +61,15 @@ export const targetErrorSchema = z.strictObject({
 /** The MACULAOS_STATE partition a seeded target got. */
 export const stateResultSchema = z.strictObject({
   table: z.enum(['mbr', 'gpt']),
+  /** 1-based partition number (`/dev/sdX3`, `/dev/loop0p3`). */
   partition: z.number().int().positive(),
   offset: byteCount,
   size: byteCount,
+  /** UUID of its ext4 filesystem. */
   uuid: z.uuid(),
 });
 
+/** How one target ended; `notes` say where the write departed from the norm (no O_DIRECT, volumes unmounted). */
 export const targetResultSchema = z.discriminatedUnion('ok', [
   z.strictObject({ path, ok: z.literal(true), verified: z.boolean(), notes: z.array(z.string()), state: stateResultSchema.optional() }),
   z.strictObject({ path, ok: z.literal(false), error: targetErrorSchema, notes: z.array(z.string()) }),

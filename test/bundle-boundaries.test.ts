@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { MaculaBridge } from '../shared/ipc-contract';
 import { EVENT_CHANNEL } from '../shared/ipc-contract';
 import { INVOKE_CHANNEL } from '../electron/preload/invoke-channel';
+import { copyAcrossBridge } from './helpers/context-bridge';
 
 /**
  * What crosses into the renderer, checked on the built artefacts (issue 6): the renderer bundle imports nothing from
@@ -105,19 +106,22 @@ interface Exposure {
   readonly api: unknown;
 }
 
-/** Runs the built preload in a fresh context whose only module is a recording fake of `electron`. */
-async function runPreload(): Promise<{ exposed: Exposure[]; required: string[]; invoked: unknown[][]; listening: string[] }> {
+/**
+ * Runs the built preload in a fresh context whose only module is a recording fake of `electron`; its contextBridge
+ * copies what is exposed the way Electron's does (helpers/context-bridge.ts), and main answers every invoke with `answer`.
+ */
+async function runPreload(answer: unknown = { ok: true, value: { drives: [] } }): Promise<{ exposed: Exposure[]; required: string[]; invoked: unknown[][]; listening: string[] }> {
   const code = await readFile(join(root, 'dist/electron/preload.cjs'), 'utf8');
   const exposed: Exposure[] = [];
   const required: string[] = [];
   const invoked: unknown[][] = [];
   const listening: string[] = [];
   const electron = {
-    contextBridge: { exposeInMainWorld: (key: string, api: unknown) => void exposed.push({ key, api }) },
+    contextBridge: { exposeInMainWorld: (key: string, api: unknown) => void exposed.push({ key, api: copyAcrossBridge(api) }) },
     ipcRenderer: {
       invoke: async (...args: unknown[]) => {
         invoked.push(args);
-        return { ok: true, value: { drives: [] } };
+        return answer;
       },
       on: (channel: string) => void listening.push(channel),
       removeListener: () => undefined,
@@ -149,10 +153,64 @@ describe('preload bundle', () => {
     const { exposed, invoked, listening } = await runPreload();
     const api = exposed[0]?.api as MaculaBridge;
     const request = { showSystem: false, extraPaths: [] };
-    await expect(api.invoke('drives.list', request)).resolves.toEqual({ drives: [] });
+    await expect(api.invoke('drives.list', request)).resolves.toEqual({ ok: true, value: { drives: [] } });
     expect(invoked).toEqual([[INVOKE_CHANNEL, 'drives.list', request]]);
     const off = api.onEvent(() => undefined);
     expect(listening).toEqual([EVENT_CHANNEL]);
     expect(typeof off).toBe('function');
+  });
+
+  it("hands the renderer an engine refusal as a value, its code, field and details intact across contextBridge", async () => {
+    const refusal = {
+      ok: false,
+      error: { code: 'ERR_SEED_INVALID', message: 'hostname: "edge-{serial}" uses {serial} but target 1 has no serial number', field: 'hostname', details: { path: '/dev/loop7' } },
+    };
+    const { exposed } = await runPreload(refusal);
+    const api = exposed[0]?.api as MaculaBridge;
+    const request = { image: { kind: 'file' as const, path: '/img.iso' }, targets: ['/dev/loop7'], seed: null, verify: true };
+    await expect(api.invoke('flash.start', request)).resolves.toEqual(refusal);
+  });
+});
+
+describe('the fake contextBridge', () => {
+  it('rebuilds a thrown or rejected Error from its message alone, as Electron does', async () => {
+    const api = copyAcrossBridge({
+      fails: () => {
+        throw Object.assign(new Error('refused'), { code: 'ERR_USAGE' });
+      },
+      rejects: async () => Promise.reject(Object.assign(new Error('refused later'), { code: 'ERR_USAGE', field: 'hostname' })),
+    }) as { fails: () => void; rejects: () => Promise<void> };
+    let thrown: unknown;
+    try {
+      api.fails();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect(thrown).toMatchObject({ message: 'refused' });
+    expect(Object.keys(thrown as object)).toEqual([]);
+    const rejected: unknown = await api.rejects().catch((e: unknown) => e);
+    expect(rejected).toMatchObject({ message: 'refused later' });
+    expect(rejected).not.toHaveProperty('code');
+    expect(rejected).not.toHaveProperty('field');
+  });
+
+  it('copies values with their prototypes dropped, and proxies functions both ways', async () => {
+    class Answer {
+      constructor(readonly drives: number[]) {}
+      count(): number {
+        return this.drives.length;
+      }
+    }
+    const seen: unknown[] = [];
+    const api = copyAcrossBridge({ get: async () => new Answer([1, 2]), on: (listener: (x: unknown) => void) => listener({ at: new Date(0) }) }) as {
+      get: () => Promise<unknown>;
+      on: (l: (x: unknown) => void) => void;
+    };
+    const value = await api.get();
+    expect(value).toEqual({ drives: [1, 2] });
+    expect(value).not.toBeInstanceOf(Answer);
+    api.on((x) => seen.push(x));
+    expect(seen).toEqual([{ at: new Date(0) }]);
   });
 });

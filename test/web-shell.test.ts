@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_HEADER, type WebShell, startWebShell } from '../electron/web/web-server';
 import { createAppEngine } from '../electron/engine/app/app-engine';
+import { ipcResultSchema } from '../shared/ipc-contract';
 import { engineEventSchema } from '../shared/ipc-events';
 import { EMPTY_SEED_FORM } from '../shared/seed-form';
 
@@ -110,6 +111,12 @@ describe('browser shell server', () => {
     const request = { image: { kind: 'file', path: '/nonexistent.img' }, targets: ['/nonexistent-target'], seed: { ...EMPTY_SEED_FORM, timezone: 'Mars/Olympus' }, verify: true };
     const reply = JSON.parse((await api({ origin, [TOKEN_HEADER]: shell.token }, JSON.stringify(request), '/api/flash.start')).body);
     expect(reply).toMatchObject({ ok: false, error: { code: 'ERR_SEED_INVALID', field: 'timezone' } });
+  });
+
+  it("answers a refusal with the error's structured details, checked by the contract's error schema", async () => {
+    const reply: unknown = JSON.parse((await api({ origin, [TOKEN_HEADER]: shell.token }, JSON.stringify({ path: '/nonexistent.img' }), '/api/image.inspect')).body);
+    expect(reply).toMatchObject({ ok: false, error: { code: 'ERR_IO', details: { path: '/nonexistent.img' } } });
+    expect(ipcResultSchema.safeParse(reply).success).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { EVENT_CHANNEL, type IpcChannel, type IpcRequest, type IpcResponse, type MaculaBridge } from '../../shared/ipc-contract';
+import { EVENT_CHANNEL, type IpcChannel, type IpcRequest, type IpcResult, type MaculaBridge } from '../../shared/ipc-contract';
 import { INVOKE_CHANNEL } from './invoke-channel';
 
 /**
@@ -8,13 +8,11 @@ import { INVOKE_CHANNEL } from './invoke-channel';
  * test/bundle-boundaries.test.ts runs that bundle against a fake `electron` and checks what it exposes.
  */
 const bridge: MaculaBridge = {
-  async invoke<C extends IpcChannel>(channel: C, request: IpcRequest<C>): Promise<IpcResponse<C>> {
-    const result = (await ipcRenderer.invoke(INVOKE_CHANNEL, channel, request)) as
-      | { ok: true; value: IpcResponse<C> }
-      | { ok: false; error: { code: string; message: string } };
-    if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
-    return result.value;
-  },
+  // Main's envelope is handed over as it came: a refusal stays a value. Thrown instead, contextBridge would rebuild it
+  // in the renderer from its message alone, losing its code and field (Electron's contextBridge docs, "Parameter /
+  // Error / Return Type support").
+  invoke: <C extends IpcChannel>(channel: C, request: IpcRequest<C>): Promise<IpcResult<C>> =>
+    ipcRenderer.invoke(INVOKE_CHANNEL, channel, request) as Promise<IpcResult<C>>,
   // Only the event payload crosses, never the IpcRendererEvent (it would hand the renderer ipcRenderer itself).
   onEvent(listener) {
     const forward = (_event: unknown, payload: unknown): void => listener(payload);

@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import { FlashWizard } from './flash-wizard';
 import { FleetView } from './fleet-view';
+import type { EngineClient } from './bridge';
 
 const SECTIONS = { flash: 'Flash', fleet: 'Fleet' } as const;
 type Section = keyof typeof SECTIONS;
@@ -10,7 +10,7 @@ type Section = keyof typeof SECTIONS;
  * The app: the flash wizard and the fleet view, one at a time. The wizard stays mounted while hidden, so a flash in
  * progress keeps its state; the fleet view mounts only while shown, because mounting it starts mDNS discovery.
  */
-export function App({ bridge }: { bridge: MaculaBridge }) {
+export function App({ bridge }: { bridge: EngineClient }) {
   const [section, setSection] = useState<Section>('flash');
   return (
     <main>

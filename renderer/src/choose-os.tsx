@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { catalogEntryId } from '../../shared/catalog';
-import type { IpcResponse, MaculaBridge } from '../../shared/ipc-contract';
-import { messageOf } from './bridge';
+import type { IpcResponse } from '../../shared/ipc-contract';
+import { type EngineClient, messageOf } from './bridge';
 import { CatalogList } from './catalog-list';
 import { LocalImage } from './local-image';
 import type { ImagePick } from './wizard-types';
@@ -9,7 +9,7 @@ import type { ImagePick } from './wizard-types';
 type CatalogState = { kind: 'loading' } | { kind: 'loaded'; value: IpcResponse<'catalog.load'> } | { kind: 'failed'; message: string };
 
 /** Step 1: an image from the release catalog, or a local file. */
-export function ChooseOs(props: { bridge: MaculaBridge; chosen: ImagePick | undefined; onChoose: (pick: ImagePick) => void; onNext: () => void }) {
+export function ChooseOs(props: { bridge: EngineClient; chosen: ImagePick | undefined; onChoose: (pick: ImagePick) => void; onNext: () => void }) {
   const [state, setState] = useState<CatalogState>({ kind: 'loading' });
 
   useEffect(() => {

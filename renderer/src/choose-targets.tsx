@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { IpcResponse, MaculaBridge } from '../../shared/ipc-contract';
+import type { IpcResponse } from '../../shared/ipc-contract';
 import { AddPath } from './add-path';
-import { messageOf } from './bridge';
+import { type EngineClient, messageOf } from './bridge';
 import { DriveRow } from './drive-row';
 import { useEngineEvents } from './use-engine-events';
 import { type ImagePick, imageSize } from './wizard-types';
@@ -13,7 +13,7 @@ type Listing = { kind: 'loading' } | { kind: 'loaded'; value: IpcResponse<'drive
  * (the engine's `drives.changed` event). Several may be chosen; refused ones cannot be.
  */
 export function ChooseTargets(props: {
-  bridge: MaculaBridge;
+  bridge: EngineClient;
   image: ImagePick;
   selected: readonly string[];
   onSelect: (targets: string[]) => void;

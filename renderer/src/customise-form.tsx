@@ -1,13 +1,13 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import type { IpcResponse, MaculaBridge } from '../../shared/ipc-contract';
+import type { IpcResponse } from '../../shared/ipc-contract';
 import { EMPTY_SEED_FORM, type FieldMessage, type SeedForm, type SeedFormField } from '../../shared/seed-form';
-import { messageOf } from './bridge';
+import { type EngineClient, messageOf } from './bridge';
 import { Field } from './field';
 import { MeshRoles } from './mesh-roles';
 import { PortalSignIn } from './portal-sign-in';
 import { ProfilesPanel } from './profiles-panel';
 import { SeedSuggestions, localTimeZone } from './suggestions';
-import type { Customisation } from './wizard-types';
+import type { Customisation, SeedRefusal } from './wizard-types';
 
 type Messages = Partial<Record<SeedFormField | 'form', string>>;
 
@@ -19,12 +19,19 @@ function byField(list: readonly FieldMessage[]): Messages {
 
 /**
  * Step 2: the node's seed (or none). The engine validates the form (seed.validate) and every problem is shown beside
- * its field; once the user has tried to continue, each change is checked again so fixed errors go away.
+ * its field; once the user has tried to continue, each change is checked again so fixed errors go away. A refusal of
+ * flash.start (a hostname template that fails for a chosen target) comes back here, beside its field too.
  */
-export function CustomiseForm(props: { bridge: MaculaBridge; initial: Customisation; onDone: (c: Customisation) => void }) {
+export function CustomiseForm(props: {
+  bridge: EngineClient;
+  initial: Customisation;
+  /** The engine's refusal of this seed for the chosen targets, shown beside its field until the form is checked again. */
+  refusal?: SeedRefusal | undefined;
+  onDone: (c: Customisation) => void;
+}) {
   const [mode, setMode] = useState<Customisation['kind']>(props.initial.kind);
   const [form, setForm] = useState<SeedForm>(props.initial.kind === 'seed' ? props.initial.form : EMPTY_SEED_FORM);
-  const [errors, setErrors] = useState<Messages>({});
+  const [errors, setErrors] = useState<Messages>(props.refusal ? { [props.refusal.field]: props.refusal.message } : {});
   const [warnings, setWarnings] = useState<Messages>({});
   const [failure, setFailure] = useState<string>();
   const [tried, setTried] = useState(false);

@@ -1,7 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import { isFlashEvent } from '../../shared/ipc-events';
-import { messageOf } from './bridge';
+import { type EngineClient, messageOf } from './bridge';
 import { formatEta, formatRate, percent } from './format';
 import { type FlashState, reduceFlash } from './flash-state';
 import { TargetProgress } from './target-progress';
@@ -19,7 +18,7 @@ const STAGE_TEXT: Record<FlashState['stage'], string> = {
  * The running flash: overall stage, one row per target, cancel while running, the outcome at the end. `downloads`: the
  * image is fetched first (a catalog entry), so the download block holds its place from the start.
  */
-export function FlashProgress(props: { bridge: MaculaBridge; initial: FlashState; downloads: boolean; onAgain: () => void }) {
+export function FlashProgress(props: { bridge: EngineClient; initial: FlashState; downloads: boolean; onAgain: () => void }) {
   const [state, setState] = useState(props.initial);
   // The engine leaves 'downloading' only once the image is downloaded and verified; a flash that ends while
   // downloading ended without its image.

@@ -1,11 +1,11 @@
 import { useState } from 'react';
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import type { ImageChoice } from '../../shared/ipc-flash';
 import { catalogEntryId } from '../../shared/catalog';
-import { messageOf } from './bridge';
+import { SEED_FORM_FIELDS, type SeedFormField } from '../../shared/seed-form';
+import { type EngineClient, EngineError, messageOf } from './bridge';
 import { FlashProgress } from './flash-progress';
 import { type FlashState, initialFlash } from './flash-state';
-import { type Customisation, type ImagePick, imageName } from './wizard-types';
+import { type Customisation, type ImagePick, type SeedRefusal, imageName } from './wizard-types';
 
 function imageChoice(pick: ImagePick): ImageChoice {
   return pick.kind === 'file' ? { kind: 'file', path: pick.path } : { kind: 'catalog', entryId: catalogEntryId(pick.entry) };
@@ -19,8 +19,25 @@ function describe(c: Customisation): string {
   return parts.filter(Boolean).join(', ');
 }
 
-/** Step 4: what is about to happen, one explicit "erase and flash", then the progress of that flash. */
-export function FlashStep(props: { bridge: MaculaBridge; image: ImagePick; customisation: Customisation; targets: readonly string[]; onBusy: (busy: boolean) => void; onAgain: () => void }) {
+/** The seed form's field a refusal names (the hostname template that fails for a target), if it names one. */
+function refusedField(e: unknown): SeedFormField | undefined {
+  if (!(e instanceof EngineError) || e.code !== 'ERR_SEED_INVALID') return undefined;
+  return SEED_FORM_FIELDS.find((f) => f === e.field);
+}
+
+/**
+ * Step 4: what is about to happen, one explicit "erase and flash", then the progress of that flash. A seed the engine
+ * refuses for these targets (seed.validate cannot know them) goes back to its field in Customise.
+ */
+export function FlashStep(props: {
+  bridge: EngineClient;
+  image: ImagePick;
+  customisation: Customisation;
+  targets: readonly string[];
+  onBusy: (busy: boolean) => void;
+  onAgain: () => void;
+  onSeedRefused: (refusal: SeedRefusal) => void;
+}) {
   const [verify, setVerify] = useState(true);
   const [flash, setFlash] = useState<FlashState>();
   const [error, setError] = useState<{ message: string }>();
@@ -40,7 +57,9 @@ export function FlashStep(props: { bridge: MaculaBridge; image: ImagePick; custo
       props.onBusy(true);
       setFlash(initialFlash(flashId, props.targets));
     } catch (e) {
-      setError({ message: messageOf(e) });
+      const field = refusedField(e);
+      if (field !== undefined) props.onSeedRefused({ field, message: messageOf(e) });
+      else setError({ message: messageOf(e) });
     } finally {
       setStarting(false);
     }

@@ -1,15 +1,15 @@
 import { useEffect, useRef, useState } from 'react';
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import { EMPTY_SEED_FORM, type SeedSummary } from '../../shared/seed-form';
 import { ChooseOs } from './choose-os';
 import { ChooseTargets } from './choose-targets';
 import { CustomiseForm } from './customise-form';
 import { FlashStep } from './flash-step';
 import { StepNav } from './step-nav';
-import { type Customisation, type ImagePick, STEPS, type Step } from './wizard-types';
+import { type Customisation, type ImagePick, STEPS, type SeedRefusal, type Step } from './wizard-types';
+import type { EngineClient } from './bridge';
 
 /** The flash wizard: Choose OS → Customise → Choose targets → Flash. State flows down; each step reports up. */
-export function FlashWizard({ bridge }: { bridge: MaculaBridge }) {
+export function FlashWizard({ bridge }: { bridge: EngineClient }) {
   const [step, setStep] = useState<Step>('os');
   const [image, setImage] = useState<ImagePick>();
   const [customisation, setCustomisation] = useState<Customisation>({ kind: 'seed', form: EMPTY_SEED_FORM, summary: EMPTY_SUMMARY });
@@ -17,6 +17,8 @@ export function FlashWizard({ bridge }: { bridge: MaculaBridge }) {
   const [targets, setTargets] = useState<string[]>([]);
   const [extraPaths, setExtraPaths] = useState<string[]>([]);
   const [flashing, setFlashing] = useState(false);
+  // The engine refused the seed for the chosen targets: shown beside its field when Customise opens again.
+  const [refusal, setRefusal] = useState<SeedRefusal>();
   // A flash key: each visit to the Flash step after "flash more" starts fresh.
   const [round, setRound] = useState(0);
   const firstStep = useRef(true);
@@ -43,14 +45,16 @@ export function FlashWizard({ bridge }: { bridge: MaculaBridge }) {
       <StepNav current={step} reachable={reachable} onGo={setStep} />
       {step === 'os' && <ChooseOs bridge={bridge} chosen={image} onChoose={setImage} onNext={() => setStep('customise')} />}
       {step === 'customise' && (
-        <CustomiseForm bridge={bridge} initial={customisation} onDone={(c) => { setCustomisation(c); setCustomised(true); setStep('targets'); }} />
+        <CustomiseForm bridge={bridge} initial={customisation} refusal={refusal}
+          onDone={(c) => { setCustomisation(c); setCustomised(true); setRefusal(undefined); setStep('targets'); }} />
       )}
       {step === 'targets' && image && (
         <ChooseTargets bridge={bridge} image={image} selected={targets} onSelect={setTargets} extraPaths={extraPaths} onExtraPaths={setExtraPaths} onNext={() => setStep('flash')} />
       )}
       {step === 'flash' && image && (
         <FlashStep key={round} bridge={bridge} image={image} customisation={customisation} targets={targets} onBusy={setFlashing}
-          onAgain={() => { setRound((r) => r + 1); setStep('targets'); }} />
+          onAgain={() => { setRound((r) => r + 1); setStep('targets'); }}
+          onSeedRefused={(r) => { setRefusal(r); setStep('customise'); }} />
       )}
     </>
   );

@@ -1,14 +1,14 @@
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import { fleetRows } from './fleet-model';
 import { SeenNodeCard, UnseenNodeCard } from './fleet-node-card';
 import { useFleet } from './use-fleet';
+import type { EngineClient } from './bridge';
 
 /**
  * The fleet: MaculaOS nodes heard on the LAN (mDNS, while this view is open), each judged against the nodes flashed
  * here (an impostor is shown as such and cannot be paired), pairing with the Portal from the desktop, and the flashed
  * nodes not heard now, each with its history.
  */
-export function FleetView({ bridge }: { bridge: MaculaBridge }) {
+export function FleetView({ bridge }: { bridge: EngineClient }) {
   const { model, problem, pair, cancel, dismiss } = useFleet(bridge);
   const { seen, unseen } = fleetRows(model);
   return (

@@ -1,7 +1,6 @@
 import { type DragEvent, type FormEvent, useState } from 'react';
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import { formatBytes } from '../../shared/format-bytes';
-import { messageOf } from './bridge';
+import { type EngineClient, messageOf } from './bridge';
 import type { ImagePick } from './wizard-types';
 
 type Inspect = { kind: 'idle' } | { kind: 'busy' } | { kind: 'failed'; message: string };
@@ -10,7 +9,7 @@ type Inspect = { kind: 'idle' } | { kind: 'busy' } | { kind: 'failed'; message: 
  * A local image by path (typed, or dropped where the shell can tell a dropped file's path: Electron), inspected by
  * the engine before it counts as chosen.
  */
-export function LocalImage(props: { bridge: MaculaBridge; chosen: ImagePick | undefined; onChoose: (pick: ImagePick) => void }) {
+export function LocalImage(props: { bridge: EngineClient; chosen: ImagePick | undefined; onChoose: (pick: ImagePick) => void }) {
   const [path, setPath] = useState(props.chosen?.kind === 'file' ? props.chosen.path : '');
   const [state, setState] = useState<Inspect>({ kind: 'idle' });
 

@@ -45,6 +45,7 @@ export function PairPanel(props: { name: string; pairing: PairingEntry; onCancel
       </h4>
       <p className={`pair-status ${status.state}`} role="status" aria-live="polite">
         {statusText(status)}
+        {status.state === 'failed' && <> <span className="code">({status.code})</span></>}
       </p>
       {status.state === 'awaiting_user' && (
         <div className="device-code">

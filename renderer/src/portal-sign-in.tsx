@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { assertNever } from '../../shared/errors';
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import type { SignInView } from '../../shared/ipc-portal';
 import { type SignInState, usePortalSignIn } from './use-portal-sign-in';
+import type { EngineClient } from './bridge';
 
 /** The QR code comes as SVG from the engine; as an <img> it can never run or style anything on this page. */
 const svgDataUrl = (svg: string): string => `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
@@ -62,7 +62,7 @@ function errorText(state: SignInState): string | undefined {
  * QR code, a cancel while it waits; once approved, the flash mints one enrollment token per drive through the
  * sign-in (`onSignedIn` gets its id). One button changes its job (sign in ↔ cancel), so keyboard focus stays on it.
  */
-export function PortalSignIn(props: { bridge: MaculaBridge; portalUrl: string; onSignedIn: (signInId: string) => void }) {
+export function PortalSignIn(props: { bridge: EngineClient; portalUrl: string; onSignedIn: (signInId: string) => void }) {
   const signIn = usePortalSignIn(props.bridge, props.onSignedIn);
   const [missingUrl, setMissingUrl] = useState(false);
   const { state } = signIn;

@@ -1,14 +1,13 @@
 import { useEffect, useState } from 'react';
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import { type Profile, formOfProfile, profileFormOf } from '../../shared/profile';
 import type { SeedForm } from '../../shared/seed-form';
-import { messageOf } from './bridge';
+import { type EngineClient, messageOf } from './bridge';
 
 /**
  * Saved profiles of the Customise form: save the current form under a name, load one back, delete one. Only the
  * secret-free part of the form ever leaves for the engine (profileFormOf), and loading leaves the secrets blank.
  */
-export function ProfilesPanel(props: { bridge: MaculaBridge; form: SeedForm; onLoad: (form: SeedForm) => void }) {
+export function ProfilesPanel(props: { bridge: EngineClient; form: SeedForm; onLoad: (form: SeedForm) => void }) {
   const [profiles, setProfiles] = useState<Profile[]>([]);
   const [selected, setSelected] = useState('');
   const [name, setName] = useState('');

@@ -20,10 +20,31 @@ function Result({ result }: { result: FlashTargetResult }) {
     );
   }
   if (!result.ok) {
+    const { offset, expected, actual } = result.error;
     return (
-      <p className="result failed" role="alert">
-        Failed: {result.error.message} <span className="code">({result.error.code})</span>
-      </p>
+      <div className="result failed" role="alert">
+        <p>
+          Failed: {result.error.message} <span className="code">({result.error.code})</span>
+        </p>
+        {(offset !== undefined || expected !== undefined) && (
+          <dl className="failure-facts">
+            {offset !== undefined && (
+              <>
+                <dt>At byte</dt>
+                <dd>{offset}</dd>
+              </>
+            )}
+            {expected !== undefined && (
+              <>
+                <dt>Expected</dt>
+                <dd><code>{expected}</code></dd>
+                <dt>Read back</dt>
+                <dd><code>{actual ?? 'unknown'}</code></dd>
+              </>
+            )}
+          </dl>
+        )}
+      </div>
     );
   }
   return (

@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import type { EngineEvent } from '../../shared/ipc-events';
-import { EngineError, messageOf } from './bridge';
+import { type EngineClient, EngineError, messageOf } from './bridge';
 import { EMPTY_FLEET, type FleetModel, reduceFleet, withList } from './fleet-model';
 import { useEngineEvents } from './use-engine-events';
 
@@ -18,7 +17,7 @@ export interface FleetControls {
  * The fleet view's engine side: a discovery lease held (and renewed) while mounted, the list fetched and fetched again
  * when the engine says the inventory changed, discovery and pairing events folded into the model.
  */
-export function useFleet(bridge: MaculaBridge): FleetControls {
+export function useFleet(bridge: EngineClient): FleetControls {
   const [model, setModel] = useState<FleetModel>(EMPTY_FLEET);
   const [problem, setProblem] = useState<string>();
   const listing = useRef<Promise<void> | undefined>(undefined);

@@ -1,7 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import type { MaculaBridge } from '../../shared/ipc-contract';
 import type { SignInView } from '../../shared/ipc-portal';
-import { messageOf } from './bridge';
+import { type EngineClient, messageOf } from './bridge';
 import { useEngineEvents } from './use-engine-events';
 
 /** The sign-in as the Customise step follows it: not started, running (with the engine's latest view), or a refusal. */
@@ -23,7 +22,7 @@ export interface PortalSignInControls {
  * (the flash names it; no token crosses to this page). Events can overtake the call's answer (the engine reports
  * `starting` at once), so the latest view of every sign-in id is kept until the id is known.
  */
-export function usePortalSignIn(bridge: MaculaBridge, onSignedIn: (signInId: string) => void): PortalSignInControls {
+export function usePortalSignIn(bridge: EngineClient, onSignedIn: (signInId: string) => void): PortalSignInControls {
   const [state, setState] = useState<SignInState>({ kind: 'idle' });
   const current = useRef<string | undefined>(undefined);
   const early = useRef(new Map<string, SignInView>());

@@ -1,6 +1,6 @@
 import type { CatalogImage } from '../../shared/catalog';
 import type { IpcResponse } from '../../shared/ipc-contract';
-import type { SeedForm, SeedSummary } from '../../shared/seed-form';
+import type { SeedForm, SeedFormField, SeedSummary } from '../../shared/seed-form';
 
 /** The wizard's steps, in order. */
 export const STEPS = ['os', 'customise', 'targets', 'flash'] as const;
@@ -20,6 +20,12 @@ export type ImagePick =
 export type Customisation =
   | { readonly kind: 'none' }
   | { readonly kind: 'seed'; readonly form: SeedForm; readonly summary: SeedSummary; readonly portalSignInId?: string };
+
+/** flash.start refused the seed for the chosen targets (a `{serial}` template, a name twice): shown beside its field. */
+export interface SeedRefusal {
+  readonly field: SeedFormField;
+  readonly message: string;
+}
 
 /** Bytes the image needs on a target, when known. */
 export function imageSize(pick: ImagePick): number | undefined {

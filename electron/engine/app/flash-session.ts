@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { MaculaError, isMaculaError } from '../../../shared/errors';
+import { MaculaError, type ReportedErrorCode, isMaculaError } from '../../../shared/errors';
 import type { ImageChoice } from '../../../shared/ipc-flash';
 import type { FlashEvent, FlashTargetResult } from '../../../shared/ipc-events';
 import type { WriterResult } from '../../../shared/writer-protocol';
@@ -46,7 +46,8 @@ function imageName(choice: ImageChoice): string {
 
 /** One target's result as the UI sees it: the state partition and the seeded node's name and id, never its key. */
 function targetResult(t: WriterResult['targets'][number], seed: TargetSeed | undefined): FlashTargetResult {
-  if (!t.ok) return { target: t.path, ok: false, error: { code: t.error.code, message: t.error.message }, notes: t.notes };
+  // The error as the writer gave it: where the write or read-back failed, and what differed.
+  if (!t.ok) return { target: t.path, ok: false, error: t.error, notes: t.notes };
   const seeded = t.state !== undefined && seed !== undefined;
   return {
     target: t.path,
@@ -60,7 +61,7 @@ function targetResult(t: WriterResult['targets'][number], seed: TargetSeed | und
 }
 
 /** A target whose write was stopped part way: it holds part of the image, without its first MiB (written last). */
-function stoppedTarget(target: string, code: string, message: string, cancelled: boolean): FlashTargetResult {
+function stoppedTarget(target: string, code: ReportedErrorCode, message: string, cancelled: boolean): FlashTargetResult {
   const why = cancelled ? 'the write was stopped part way' : `the write stopped part way: ${message}`;
   // However the stop surfaced (an aborted stream may fail with its own error), a cancel is reported as one.
   return { target, ok: false, error: { code: cancelled ? 'ERR_ABORTED' : code, message: `${why}; the drive was left incomplete and will not boot — flash it again before use` }, notes: [] };
@@ -118,7 +119,7 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
       ...(failed > 0 ? { error: { code: 'ERR_WRITE_FAILED', message: `${failed} of ${result.targets.length} targets failed` } } : {}),
     });
   } catch (e) {
-    const code = isMaculaError(e) ? e.code : 'ERR_INTERNAL';
+    const code: ReportedErrorCode = isMaculaError(e) ? e.code : 'ERR_INTERNAL';
     const message = e instanceof Error ? e.message : String(e);
     // The write itself was stopped (cancel, an unreadable image): no target got its own result, yet each may hold part
     // of the image. Each is told so, rather than left looking as if it were still being written.

@@ -1,5 +1,6 @@
 import type { Bmap } from '../../../shared/bmap';
-import type { MaculaErrorCode } from '../../../shared/errors';
+import type { z } from 'zod';
+import type { stateResultSchema, targetResultSchema } from '../../../shared/writer-protocol';
 import type { ImageSource } from '../source/image-source';
 
 /** Where one target stands: its bytes go out, come back for comparison, and it ends done or failed. */
@@ -69,34 +70,12 @@ export interface WriteImageOptions {
   readonly pinnedDevices?: ReadonlyMap<string, bigint>;
 }
 
-/** The MACULAOS_STATE partition a seeded target got. */
-export interface StateResult {
-  readonly table: 'mbr' | 'gpt';
-  /** 1-based partition number (`/dev/sdX3`, `/dev/loop0p3`). */
-  readonly partition: number;
-  readonly offset: number;
-  readonly size: number;
-  /** UUID of its ext4 filesystem. */
-  readonly uuid: string;
-}
-
-/** Why a target failed, in a form that survives IPC and JSON output. */
-export interface TargetError {
-  readonly code: MaculaErrorCode;
-  readonly message: string;
-  readonly offset?: number;
-  /**
-   * For a verification mismatch: SHA-256 of the image and of the target's first image-size bytes (with a block map: the
-   * bad range's checksum in the bmap and on the target; for an image written out of order: the first bad chunk's).
-   */
-  readonly expected?: string;
-  readonly actual?: string;
-}
-
-/** How one target ended; `notes` say where the write departed from the norm (no O_DIRECT, volumes unmounted). */
-export type TargetResult =
-  | { readonly path: string; readonly ok: true; readonly verified: boolean; readonly notes: readonly string[]; readonly state?: StateResult }
-  | { readonly path: string; readonly ok: false; readonly error: TargetError; readonly notes: readonly string[] };
+/**
+ * A target's outcome, as the writer process reports it: declared once, by the protocol's schemas
+ * (shared/writer-protocol.ts), so the in-process write and the writer's events cannot drift apart.
+ */
+export type StateResult = z.infer<typeof stateResultSchema>;
+export type TargetResult = z.infer<typeof targetResultSchema>;
 
 /** The outcome of a write: the image's hash and size, and every target's result in the order given. */
 export interface WriteImageResult {
