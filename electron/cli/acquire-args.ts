@@ -19,15 +19,22 @@ export async function acquireFromArgs(
 ): Promise<{ image: AcquiredImage; entry?: CatalogImage }> {
   const allowHttp = args.flag('allow-http');
   const ca = await caOption(args);
+  const key = args.string('key');
+  // The same keys vouch for the catalog and for SHA256SUMS.
+  const keys = await loadTrustedKeys(key !== undefined ? { userKeyringPath: key } : {});
   let origin: ImageOrigin;
   if (/^https?:\/\//i.test(target)) origin = { kind: 'url', url: target };
   else {
-    const catalogUrl = args.string('catalog');
-    const { catalog } = await loadCatalog({ ...(catalogUrl !== undefined ? { url: catalogUrl } : {}), ...ca, allowHttp });
+    const [catalogUrl, sigUrl] = [args.string('catalog'), args.string('catalog-sig')];
+    const { catalog } = await loadCatalog({
+      ...(catalogUrl !== undefined ? { url: catalogUrl } : {}),
+      ...(sigUrl !== undefined ? { sigUrl } : {}),
+      keys,
+      ...ca,
+      allowHttp,
+    });
     origin = { kind: 'catalog', entry: findCatalogEntry(catalog, target) };
   }
-  const key = args.string('key');
-  const keys = await loadTrustedKeys(key !== undefined ? { userKeyringPath: key } : {});
   const [sha256, sumsUrl, sigUrl] = [args.string('sha256'), args.string('sums'), args.string('sig')];
   const image = await acquireImage({
     origin,

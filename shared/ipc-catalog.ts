@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { catalogSchema } from './catalog';
+
+/**
+ * `catalog.load`: the release catalog (the default, or `url`), verified against its detached signature by the release
+ * key unless it is the copy bundled with the app (docs/acquisition.md).
+ */
+export const catalogLoadChannel = {
+  request: z.strictObject({ url: z.string().min(1).optional() }),
+  response: z.strictObject({
+    catalog: catalogSchema,
+    source: z.enum(['remote', 'file', 'bundled']),
+    location: z.string(),
+    /** Fingerprint of the key that signed the catalog; absent for the bundled copy. */
+    signer: z.string().optional(),
+    fallbackReason: z.string().optional(),
+  }),
+} as const;
