@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppEngine, createAppEngine } from '../electron/engine/app/app-engine';
+import { EXTRA_CA_FILE } from '../electron/engine/app/extra-ca';
+import { dispatchIpc } from '../electron/engine/ipc-dispatch';
+import { assetsTrusting } from './helpers/catalog-release';
 import { macula } from './helpers/cli';
 import { type GpgHome, createGpgHome } from './helpers/gpg';
-import { type TestServer, startHttpTestServer } from './helpers/http-test-server';
+import { type HttpsTestServer, type TestServer, startHttpTestServer, startHttpsTestServer } from './helpers/http-test-server';
 import { serveSignedCatalog, signCatalog, writeSignedCatalog } from './helpers/signed-catalog';
 
 /**
@@ -128,5 +133,93 @@ describe('signed release catalog (CLI)', () => {
     );
     expect(downloaded.code).toBe(0);
     expect(await readFile(String(downloaded.events.find((e) => e['event'] === 'downloaded')?.['path']))).toEqual(image);
+  });
+
+  /** Catalogs `versions` of amd64-airgapped, signed and served at /cat/NAME.json; returns the URL. */
+  const served = async (name: string, catalog: Record<string, unknown>): Promise<string> => serveSignedCatalog(server, `/cat/${name}.json`, release, catalog);
+
+  it('refuses a signed catalog older than one already seen (exit 2, ERR_CATALOG_DOWNGRADE) and fetches nothing it lists', async () => {
+    await publish('1.1.0');
+    const config = env();
+    const newer = await served('newer', catalogOf('1.1.0'));
+    const older = await served('older', catalogOf('1.0.0'));
+    const first = await macula(['catalog', '--url', newer, '--key', keyFile, '--allow-http', '--json'], config);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(await readFile(join(config['MACULA_CONFIG_DIR'] ?? '', 'catalog-seen.json'), 'utf8'))).toMatchObject({ newest: { 'amd64-airgapped': '1.1.0' } });
+
+    // The attacker replays last release's catalog, validly signed back then.
+    const listed = await macula(['catalog', '--url', older, '--key', keyFile, '--allow-http', '--json'], config);
+    expect(listed.code).toBe(2);
+    expect(listed.events.at(-1)).toMatchObject({ event: 'error', code: 'ERR_CATALOG_DOWNGRADE' });
+    expect(String(listed.events.at(-1)?.['message'])).toMatch(/amd64-airgapped.*1\.0\.0.*1\.1\.0.*--allow-downgrade/);
+    server.clearLog();
+    const fetched = await macula(['download', 'amd64-airgapped', '--catalog', older, '--key', keyFile, '--cache', join(dir, 'c3'), '--allow-http', '--json'], config);
+    expect(fetched.code).toBe(2);
+    expect(fetched.events.at(-1)).toMatchObject({ event: 'error', code: 'ERR_CATALOG_DOWNGRADE' });
+    expect(server.log.map((r) => r.path)).toEqual(['/cat/older.json', '/cat/older.json.asc']);
+  });
+
+  it('takes the older catalog with --allow-downgrade, saying so, and still remembers the newer version', async () => {
+    const config = env();
+    await macula(['catalog', '--url', await served('newer', catalogOf('1.1.0')), '--key', keyFile, '--allow-http'], config);
+    const older = await served('older', catalogOf('1.0.0'));
+    const run = await macula(['download', 'amd64-airgapped', '--catalog', older, '--allow-downgrade', '--key', keyFile, '--cache', join(dir, 'c4'), '--allow-http', '--json'], config);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.events.find((e) => e['event'] === 'notice')?.['message']).toMatch(/older than seen before: amd64-airgapped 1\.0\.0 \(1\.1\.0 seen\)/);
+    expect(run.events.find((e) => e['event'] === 'downloaded')).toMatchObject({ trust: 'signed' });
+    expect(JSON.parse(await readFile(join(config['MACULA_CONFIG_DIR'] ?? '', 'catalog-seen.json'), 'utf8'))).toMatchObject({ newest: { 'amd64-airgapped': '1.1.0' } });
+    // Older entries beside a newest one that is not older, and a variant seen for the first time, are no downgrade.
+    const both = { catalog_version: 1, os_list: [...(catalogOf('1.1.0')['os_list'] as unknown[]), ...(catalogOf('1.0.0')['os_list'] as unknown[]), ...(catalogOf('0.9.0', 'arm64', 'rpi')['os_list'] as unknown[])] };
+    const ok = await macula(['catalog', '--url', await served('both', both), '--key', keyFile, '--allow-http', '--json'], config);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(await readFile(join(config['MACULA_CONFIG_DIR'] ?? '', 'catalog-seen.json'), 'utf8'))).toMatchObject({ newest: { 'amd64-airgapped': '1.1.0', 'arm64-rpi': '0.9.0' } });
+  });
+
+  it('an unsigned or badly signed catalog teaches nothing: a forged 9.9.9 cannot block the real release', async () => {
+    const config = env();
+    server.setFile('/forged/catalog.json', Buffer.from(JSON.stringify(catalogOf('9.9.9'))));
+    server.setFile('/forged/catalog.json.asc', await attacker.sign(Buffer.from(JSON.stringify(catalogOf('9.9.9'))), { armor: true }).then(Buffer.from));
+    expect((await macula(['catalog', '--url', server.url('/forged/catalog.json'), '--key', keyFile, '--allow-http'], config)).code).toBe(3);
+    expect(existsSync(join(config['MACULA_CONFIG_DIR'] ?? '', 'catalog-seen.json'))).toBe(false);
+    expect((await macula(['catalog', '--url', await served('real', catalogOf('1.1.0')), '--key', keyFile, '--allow-http'], config)).code).toBe(0);
+  });
+
+  describe('in the app (IPC contract)', () => {
+    let engine: AppEngine;
+    let configDir: string;
+    let tls: HttpsTestServer;
+    const assetsBefore = process.env['MACULA_ASSETS_DIR'];
+
+    beforeAll(async () => {
+      configDir = join(dir, 'app-config');
+      await mkdir(configDir, { recursive: true });
+      tls = await startHttpsTestServer();
+      await writeFile(join(configDir, EXTRA_CA_FILE), tls.caPem);
+      process.env['MACULA_ASSETS_DIR'] = await assetsTrusting(join(dir, 'app-assets'), release);
+      engine = createAppEngine({ launch: () => ({ kind: 'in-process' }), configDir, fleetDir: join(dir, 'app-fleet'), driveSource: { list: async () => [] } });
+    });
+
+    afterAll(async () => {
+      engine?.close();
+      await tls?.close();
+      if (assetsBefore === undefined) delete process.env['MACULA_ASSETS_DIR'];
+      else process.env['MACULA_ASSETS_DIR'] = assetsBefore;
+    });
+
+    it('refuses a rolled-back catalog with ERR_CATALOG_DOWNGRADE, and loads it, with the reason, once the user chooses to', async () => {
+      const newer = await serveSignedCatalog(tls, '/newer.json', release, catalogOf('1.1.0'));
+      const older = await serveSignedCatalog(tls, '/older.json', release, catalogOf('1.0.0'));
+      const load = (url: string, allowDowngrade?: boolean) =>
+        dispatchIpc('catalog.load', { url, ...(allowDowngrade !== undefined ? { allowDowngrade } : {}) }, engine.handlers);
+      expect(await load(newer)).toMatchObject({ ok: true, value: { signer: release.fingerprint } });
+      const refused = await load(older);
+      expect(refused).toMatchObject({ ok: false, error: { code: 'ERR_CATALOG_DOWNGRADE' } });
+      expect(await load(older, true)).toMatchObject({
+        ok: true,
+        value: { downgrades: [{ kind: 'amd64-airgapped', offered: '1.0.0', seen: '1.1.0' }] },
+      });
+      expect(JSON.parse(await readFile(join(configDir, 'catalog-seen.json'), 'utf8'))).toMatchObject({ newest: { 'amd64-airgapped': '1.1.0' } });
+    });
   });
 });

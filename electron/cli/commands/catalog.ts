@@ -1,13 +1,14 @@
 import { catalogEntryId, downloadFileName } from '../../../shared/catalog';
 import { loadCatalog } from '../../engine/catalog/load-catalog';
 import { loadTrustedKeys } from '../../engine/trust/keyring';
+import { noteCatalog } from '../acquire-args';
 import { caOption } from '../ca-option';
 import type { Command } from '../command';
 import { formatBytes } from '../output';
 
 /** `macula catalog`: lists the release catalog's images (default remote, bundled copy offline), signature checked. */
 export const catalogCommand: Command = {
-  usage: 'macula catalog [--url URL|FILE] [--catalog-sig URL|FILE] [--key KEY.asc] [--ca CA.pem] [--allow-http] [--json]',
+  usage: 'macula catalog [--url URL|FILE] [--catalog-sig URL|FILE] [--key KEY.asc] [--allow-downgrade] [--ca CA.pem] [--allow-http] [--json]',
   summary: 'list the MaculaOS images of the release catalog (checked against its signature by the release key)',
   options: {
     url: { type: 'string' },
@@ -15,6 +16,7 @@ export const catalogCommand: Command = {
     key: { type: 'string' },
     ca: { type: 'string' },
     'allow-http': { type: 'boolean' },
+    'allow-downgrade': { type: 'boolean' },
   },
   async run({ args, out }) {
     const [url, sigUrl, key] = [args.string('url'), args.string('catalog-sig'), args.string('key')];
@@ -24,8 +26,9 @@ export const catalogCommand: Command = {
       keys: await loadTrustedKeys(key !== undefined ? { userKeyringPath: key } : {}),
       ...(await caOption(args)),
       allowHttp: args.flag('allow-http'),
+      allowDowngrade: args.flag('allow-downgrade'),
     });
-    if (loaded.fallbackReason) out.event('notice', { message: loaded.fallbackReason }, `note: ${loaded.fallbackReason}`);
+    noteCatalog(loaded, out);
     out.event(
       'catalog',
       { source: loaded.source, location: loaded.location, title: loaded.catalog.title ?? null, signer: loaded.signer ?? null },

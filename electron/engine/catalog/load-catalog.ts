@@ -2,11 +2,14 @@ import { readFile, realpath } from 'node:fs/promises';
 import type { PublicKey } from 'openpgp';
 import { type Catalog, DEFAULT_CATALOG_URL } from '../../../shared/catalog';
 import { parseCatalog } from '../../../shared/catalog-parse';
-import { isMaculaError } from '../../../shared/errors';
+import { type Downgrade, describeDowngrades, findDowngrades } from '../../../shared/catalog-seen';
+import { MaculaError, isMaculaError } from '../../../shared/errors';
+import { defaultConfigDir } from '../app/config-dir';
 import { assetPath } from '../assets';
 import { fetchBytes } from '../download/fetch-bytes';
 import { loadTrustedKeys } from '../trust/keyring';
 import { defaultCatalogSigLocation, fetchCatalogSignature, verifyCatalogSignature } from './catalog-signature';
+import { readSeenVersions, recordSeenVersions } from './seen-versions';
 
 export interface LoadCatalogOptions {
   /** A self-hosted catalog URL (plan §7.9) or a local file path; replaces the default. */
@@ -18,6 +21,10 @@ export interface LoadCatalogOptions {
   readonly allowHttp?: boolean;
   readonly ca?: string | Buffer;
   readonly timeoutMs?: number;
+  /** Where the newest versions seen are remembered (shared/catalog-seen.ts); default: the app's config directory. */
+  readonly configDir?: string;
+  /** Take a signed catalog older than one seen before (`--allow-downgrade`); the result lists what is older. */
+  readonly allowDowngrade?: boolean;
 }
 
 export type CatalogSource = 'remote' | 'file' | 'bundled';
@@ -30,6 +37,8 @@ export interface LoadedCatalog {
   readonly signer?: string;
   /** Why the bundled copy is used instead of the default remote one. */
   readonly fallbackReason?: string;
+  /** Kinds whose newest entry here is older than one seen before (only when allowed, or for the bundled copy). */
+  readonly downgrades?: Downgrade[];
 }
 
 const NETWORK_FAILURES: readonly string[] = ['ERR_NETWORK', 'ERR_HTTP_TIMEOUT', 'ERR_HTTP_STATUS'];
@@ -74,12 +83,50 @@ export async function loadCatalog(opts: LoadCatalogOptions = {}): Promise<Loaded
   } catch (e) {
     const networkFailure = isMaculaError(e) && NETWORK_FAILURES.includes(e.code);
     if (explicit !== undefined || !networkFailure) throw e;
-    const bundled = await loadBundledCatalog();
-    return { ...bundled, fallbackReason: `${location} unreachable (${(e as Error).message}); using the bundled copy` };
+    return bundledFallback(location, e, opts.configDir ?? defaultConfigDir());
   }
   const keys = opts.keys ?? (await loadTrustedKeys());
   const signer = await verifyCatalogSignature({ location, bytes, signature, keys });
   // Parsed only once trusted, and from the very bytes the signature covers.
   const catalog = parseCatalog(bytes.toString('utf8'), location);
-  return { catalog, source: isRemote(location) ? 'remote' : 'file', location, signer: signer.fingerprint };
+  const downgrades = await checkDowngrade(catalog, location, opts);
+  return {
+    catalog,
+    source: isRemote(location) ? 'remote' : 'file',
+    location,
+    signer: signer.fingerprint,
+    ...(downgrades.length > 0 ? { downgrades } : {}),
+  };
+}
+
+/**
+ * No silent downgrade: a verified catalog whose newest entry of a kind is older than the newest seen before is
+ * refused unless allowed; what it lists is remembered either way (the record only ever rises).
+ */
+async function checkDowngrade(catalog: Catalog, location: string, opts: LoadCatalogOptions): Promise<Downgrade[]> {
+  const configDir = opts.configDir ?? defaultConfigDir();
+  const seen = await readSeenVersions(configDir);
+  const downgrades = findDowngrades(catalog, seen);
+  if (downgrades.length > 0 && opts.allowDowngrade !== true) {
+    throw new MaculaError(
+      'ERR_CATALOG_DOWNGRADE',
+      `catalog ${location} is older than one seen before: ${describeDowngrades(downgrades)}. A catalog host can replay an ` +
+        'old signed catalog to offer an old release; use it anyway only if you meant to (--allow-downgrade)',
+      { path: location, expected: downgrades[0]?.seen ?? '', actual: downgrades[0]?.offered ?? '' },
+    );
+  }
+  await recordSeenVersions(configDir, seen, catalog);
+  return downgrades;
+}
+
+/** The bundled copy when the default catalog is unreachable; said to be older than seen when it is (not refused: it ships with the app). */
+async function bundledFallback(location: string, cause: unknown, configDir: string): Promise<LoadedCatalog> {
+  const bundled = await loadBundledCatalog();
+  const downgrades = findDowngrades(bundled.catalog, await readSeenVersions(configDir));
+  const older = downgrades.length > 0 ? `; it is older than catalogs seen before: ${describeDowngrades(downgrades)}` : '';
+  return {
+    ...bundled,
+    fallbackReason: `${location} unreachable (${(cause as Error).message}); using the bundled copy${older}`,
+    ...(downgrades.length > 0 ? { downgrades } : {}),
+  };
 }
