@@ -123,7 +123,7 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
     expect(run.code).toBe(0);
     expect(run.events.find((e) => e['event'] === 'signature')).toMatchObject({ fingerprint: gpg.fingerprint, sha256: sha256(xz) });
     const downloaded = run.events.find((e) => e['event'] === 'downloaded');
-    expect(downloaded).toMatchObject({ sha256: sha256(xz), trust: 'signed', fromCache: false, bmap: { signed: true } });
+    expect(downloaded).toMatchObject({ sha256: sha256(xz), trust: 'signed', fromCache: false, bmap: { path: `${String(downloaded?.['path'])}.bmap` } });
     // The catalog's block map sits beside the cached image, checked against the signed sums, for `macula flash`.
     expect(await readFile(`${String(downloaded?.['path'])}.bmap`)).toEqual(bmap);
     expect(sha256(await readFile(out))).toBe(sha256(image));

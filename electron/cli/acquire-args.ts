@@ -80,8 +80,11 @@ export async function acquireFromArgs(
     },
     `${image.fromCache ? 'Cached' : 'Downloaded'} ${image.fileName} (${formatBytes(image.size)}, sha256 ${image.sha256}, ` +
       `${image.trust.kind === 'signed' ? 'signed sums' : 'given hash'}): ${image.path}` +
-      (image.bmap ? `\n  block map: ${image.bmap.path}${image.bmap.signed ? ' (in the signed sums)' : ' (not covered by the signature)'}` : ''),
+      (image.bmap ? `\n  block map: ${image.bmap.path} (in the signed sums)` : ''),
   );
-  if (image.bmapProblem) out.event('notice', { message: image.bmapProblem }, `note: no block map (${image.bmapProblem}); the image will be written whole`);
+  if (image.bmapProblem) {
+    const message = `${image.bmapProblem}; the image will be written whole`;
+    out.event('notice', { message }, `note: ${message}`);
+  }
   return { image, ...(origin.kind === 'catalog' ? { entry: origin.entry } : {}) };
 }
