@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppEngine, createAppEngine } from '../electron/engine/app/app-engine';
 import { EXTRA_CA_FILE } from '../electron/engine/app/extra-ca';
+import { resolveImage } from '../electron/engine/app/resolve-image';
 import { dispatchIpc } from '../electron/engine/ipc-dispatch';
 import { assetsTrusting } from './helpers/catalog-release';
 import { macula } from './helpers/cli';
@@ -29,27 +30,27 @@ describe('signed release catalog (CLI)', () => {
   let keyFile: string;
   const image = Buffer.alloc(1 << 20, 7);
 
-  /** A one-entry catalog of `version`, served from /v{version}/. */
-  function catalogOf(version: string, arch = 'amd64', variant = 'airgapped'): Record<string, unknown> {
+  /** A one-entry catalog of `version`, served from /v{version}/ of `on`. */
+  function catalogOf(version: string, arch = 'amd64', variant = 'airgapped', on: TestServer = server): Record<string, unknown> {
     const name = `macula-os-${version}-${arch}.img`;
     return {
       catalog_version: 1,
       os_list: [{
         name: `MaculaOS ${version}`, version, release_date: '2026-11-01', arch, variant,
-        url: server.url(`/v${version}/${name}`), image_download_size: image.length, image_download_sha256: sha256(image),
+        url: on.url(`/v${version}/${name}`), image_download_size: image.length, image_download_sha256: sha256(image),
         extract_size: image.length, extract_sha256: sha256(image), min_target_size: image.length, init_format: 'maculaos',
-        sha256sums_url: server.url(`/v${version}/SHA256SUMS`), sha256sums_sig_url: server.url(`/v${version}/SHA256SUMS.asc`),
+        sha256sums_url: on.url(`/v${version}/SHA256SUMS`), sha256sums_sig_url: on.url(`/v${version}/SHA256SUMS.asc`),
       }],
     };
   }
 
-  /** Publishes the image of `version` with its signed SHA256SUMS. */
-  async function publish(version: string, arch = 'amd64'): Promise<void> {
+  /** Publishes the image of `version` with its signed SHA256SUMS on `on`. */
+  async function publish(version: string, arch = 'amd64', on: TestServer = server): Promise<void> {
     const name = `macula-os-${version}-${arch}.img`;
     const sums = Buffer.from(`${sha256(image)}  ${name}\n`);
-    server.setFile(`/v${version}/${name}`, image);
-    server.setFile(`/v${version}/SHA256SUMS`, sums);
-    server.setFile(`/v${version}/SHA256SUMS.asc`, Buffer.from(await release.sign(sums, { armor: true })));
+    on.setFile(`/v${version}/${name}`, image);
+    on.setFile(`/v${version}/SHA256SUMS`, sums);
+    on.setFile(`/v${version}/SHA256SUMS.asc`, Buffer.from(await release.sign(sums, { armor: true })));
   }
 
   beforeAll(async () => {
@@ -132,7 +133,7 @@ describe('signed release catalog (CLI)', () => {
       env(),
     );
     expect(downloaded.code).toBe(0);
-    expect(await readFile(String(downloaded.events.find((e) => e['event'] === 'downloaded')?.['path']))).toEqual(image);
+    expect((await readFile(String(downloaded.events.find((e) => e['event'] === 'downloaded')?.['path']))).equals(image)).toBe(true);
   });
 
   /** Catalogs `versions` of amd64-airgapped, signed and served at /cat/NAME.json; returns the URL. */
@@ -220,6 +221,23 @@ describe('signed release catalog (CLI)', () => {
         value: { downgrades: [{ kind: 'amd64-airgapped', offered: '1.0.0', seen: '1.1.0' }] },
       });
       expect(JSON.parse(await readFile(join(configDir, 'catalog-seen.json'), 'utf8'))).toMatchObject({ newest: { 'amd64-airgapped': '1.1.0' } });
+    });
+      it('a flash of an entry of that catalog goes ahead only with the choice made in Choose OS (allowDowngrade)', async () => {
+      await publish('1.0.0', 'amd64', tls);
+      const older = await serveSignedCatalog(tls, '/flash-older.json', release, catalogOf('1.0.0', 'amd64', 'airgapped', tls));
+      const where = { ca: Buffer.from(tls.caPem), configDir };
+      const choice = { kind: 'catalog', entryId: '1.0.0-amd64-airgapped', catalogUrl: older } as const;
+      const cacheBefore = process.env['MACULA_CACHE_DIR'];
+      process.env['MACULA_CACHE_DIR'] = join(dir, 'app-cache');
+      try {
+        const signal = new AbortController().signal;
+        await expect(resolveImage(choice, signal, where, () => undefined)).rejects.toMatchObject({ code: 'ERR_CATALOG_DOWNGRADE' });
+        const resolved = await resolveImage({ ...choice, allowDowngrade: true }, signal, where, () => undefined);
+        expect((await readFile(resolved.path)).equals(image)).toBe(true);
+      } finally {
+        if (cacheBefore === undefined) delete process.env['MACULA_CACHE_DIR'];
+        else process.env['MACULA_CACHE_DIR'] = cacheBefore;
+      }
     });
   });
 });

@@ -35,7 +35,7 @@ export function ChooseOs(props: { bridge: EngineClient; chosen: ImagePick | unde
       {state.kind === 'failed' && <p role="alert">Catalog unavailable: {state.message}</p>}
       {state.kind === 'older' && (
         <div role="alert" className="warning-box">
-          <p>This catalog is older than one seen before, so it is not shown: {state.message}</p>
+          <p>Not shown: {state.message}</p>
           <button type="button" onClick={() => setAllowDowngrade(true)}>
             Show the older catalog anyway
           </button>

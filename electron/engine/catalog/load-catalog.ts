@@ -111,7 +111,8 @@ async function checkDowngrade(catalog: Catalog, location: string, opts: LoadCata
     throw new MaculaError(
       'ERR_CATALOG_DOWNGRADE',
       `catalog ${location} is older than one seen before: ${describeDowngrades(downgrades)}. A catalog host can replay an ` +
-        'old signed catalog to offer an old release; use it anyway only if you meant to (--allow-downgrade)',
+        'old signed catalog to offer an old release. Use it anyway only if you meant to: --allow-downgrade, or ' +
+        '"Show the older catalog anyway" in the app',
       { path: location, expected: downgrades[0]?.seen ?? '', actual: downgrades[0]?.offered ?? '' },
     );
   }
