@@ -1,24 +1,15 @@
 import type { CatalogImage } from '../../shared/catalog';
 import { findCatalogEntry } from '../../shared/catalog-parse';
-import { describeDowngrades } from '../../shared/catalog-seen';
 import { type AcquiredImage, type ImageOrigin, acquireImage } from '../engine/acquire/acquire-image';
-import { type LoadedCatalog, loadCatalog } from '../engine/catalog/load-catalog';
+import { loadCatalog } from '../engine/catalog/load-catalog';
 import { defaultCacheDir } from '../engine/download/cache-dir';
 import { loadTrustedKeys } from '../engine/trust/keyring';
 import type { Args } from './args';
 import { caOption } from './ca-option';
+import { noteCatalog } from './catalog-notes';
 export { ACQUIRE_OPTIONS, ACQUIRE_USAGE, isRemoteImage } from './acquire-options';
 import type { Output } from './output';
 import { formatBytes } from './output';
-
-/** Says aloud what the user should know about the catalog used: the bundled copy instead, or an older one allowed. */
-export function noteCatalog(loaded: LoadedCatalog, out: Output): void {
-  if (loaded.fallbackReason !== undefined) out.event('notice', { message: loaded.fallbackReason }, `note: ${loaded.fallbackReason}`);
-  else if (loaded.downgrades !== undefined) {
-    const message = `catalog ${loaded.location} is older than seen before: ${describeDowngrades(loaded.downgrades)}; used as --allow-downgrade asks`;
-    out.event('notice', { message, downgrades: loaded.downgrades }, `note: ${message}`);
-  }
-}
 
 /** Fetches ENTRY|URL into the cache as `macula download` does, reporting signature, progress and result on `out`. */
 export async function acquireFromArgs(

@@ -1,8 +1,8 @@
 import { catalogEntryId, downloadFileName } from '../../../shared/catalog';
 import { loadCatalog } from '../../engine/catalog/load-catalog';
 import { loadTrustedKeys } from '../../engine/trust/keyring';
-import { noteCatalog } from '../acquire-args';
 import { caOption } from '../ca-option';
+import { noteCatalog } from '../catalog-notes';
 import type { Command } from '../command';
 import { formatBytes } from '../output';
 
