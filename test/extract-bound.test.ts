@@ -1,14 +1,15 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMaculaError } from '../shared/errors';
 import { extractImage, hashImage } from '../electron/engine/source/extract';
 import type { ImageSource } from '../electron/engine/source/image-source';
 import { openImage } from '../electron/engine/source/open-image';
+import { type CliResult, maculaArgv, runCollecting } from './helpers/cli';
 import { type GpgHome, createGpgHome } from './helpers/gpg';
 import { type TestServer, startHttpTestServer } from './helpers/http-test-server';
 import { writeSignedCatalog } from './helpers/signed-catalog';
@@ -23,7 +24,6 @@ const MiB = 1 << 20;
 const DECLARED = MiB;
 /** Far less than the bomb's 1 GiB, far more than the declared 1 MiB plus a decoder's read-ahead. */
 const WRITE_BUDGET = 64 * MiB;
-const repo = resolve(import.meta.dirname, '..');
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** Bytes this process has passed to write(2) so far (/proc/self/io wchar). */
@@ -38,15 +38,8 @@ function withoutSizeHint(source: ImageSource): ImageSource {
 }
 
 /** Runs the CLI under RLIMIT_FSIZE, so a run that writes past `budget` to one file fails with EFBIG instead of filling the disk. */
-function maculaCapped(args: readonly string[], budget: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((ok) => {
-    execFile(
-      'prlimit',
-      [`--fsize=${budget}`, '--', process.execPath, '--import', 'tsx', join(repo, 'electron/cli/macula.ts'), ...args],
-      { cwd: repo, maxBuffer: 1 << 24 },
-      (error, stdout, stderr) => ok({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
+function maculaCapped(args: readonly string[], budget: number): Promise<CliResult> {
+  return runCollecting(['prlimit', `--fsize=${budget}`, '--', ...maculaArgv(args)]);
 }
 
 describe('extraction stops at the declared size', () => {
@@ -129,8 +122,7 @@ describe('extraction stops at the declared size', () => {
       ['download', '6.6.6-amd64-airgapped', '--catalog', catalog, '--key', keyFile, '--cache', join(dir, 'cache'), '--allow-http', '--extract', join(out, 'bomb.img'), '--json'],
       WRITE_BUDGET,
     );
-    const last = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-    expect(last, run.stderr).toMatchObject({ event: 'error', code: 'ERR_SIZE_MISMATCH' });
+    expect(run.events.at(-1), run.stderr).toMatchObject({ event: 'error', code: 'ERR_SIZE_MISMATCH' });
     expect(run.code).toBe(3);
     expect(readdirSync(out)).toEqual([]);
   });
