@@ -222,7 +222,14 @@ describe('signed release catalog (CLI)', () => {
       });
       expect(JSON.parse(await readFile(join(configDir, 'catalog-seen.json'), 'utf8'))).toMatchObject({ newest: { 'amd64-airgapped': '1.1.0' } });
     });
-      it('a flash of an entry of that catalog goes ahead only with the choice made in Choose OS (allowDowngrade)', async () => {
+      it('loads the same new catalog from several windows at once without tripping over its own record', async () => {
+      const url = await serveSignedCatalog(tls, '/concurrent.json', release, catalogOf('1.2.0', 'arm64', 'rpi', tls));
+      const results = await Promise.all(Array.from({ length: 4 }, () => dispatchIpc('catalog.load', { url }, engine.handlers)));
+      expect(results.map((r) => (r.ok ? 'ok' : r.error.message))).toEqual(['ok', 'ok', 'ok', 'ok']);
+      expect(JSON.parse(await readFile(join(configDir, 'catalog-seen.json'), 'utf8'))).toMatchObject({ newest: { 'arm64-rpi': '1.2.0' } });
+    });
+
+    it('a flash of an entry of that catalog goes ahead only with the choice made in Choose OS (allowDowngrade)', async () => {
       await publish('1.0.0', 'amd64', tls);
       const older = await serveSignedCatalog(tls, '/flash-older.json', release, catalogOf('1.0.0', 'amd64', 'airgapped', tls));
       const where = { ca: Buffer.from(tls.caPem), configDir };

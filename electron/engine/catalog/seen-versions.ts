@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog } from '../../../shared/catalog';
@@ -29,14 +30,15 @@ export async function readSeenVersions(configDir: string): Promise<SeenVersions>
 }
 
 /**
- * Adds a verified catalog's newest versions to the record (never lowering one). Written to a temporary file and
- * renamed, so a crash leaves the old record or the new one, not half of one; unchanged, nothing is written.
+ * Adds a verified catalog's newest versions to the record (never lowering one). Written to a temporary file of its own
+ * and renamed, so a crash leaves the old record or the new one, not half of one, and two loads at once (two windows,
+ * the CLI beside the app) do not take each other's temporary file; the last rename wins. Unchanged, nothing is written.
  */
 export async function recordSeenVersions(configDir: string, seen: SeenVersions, catalog: Catalog): Promise<void> {
   const next = withCatalogSeen(seen, catalog);
   if (JSON.stringify(next) === JSON.stringify(seen)) return;
   const path = join(configDir, SEEN_VERSIONS_FILE);
-  const part = `${path}.${process.pid}.part`;
+  const part = `${path}.${randomUUID()}.part`;
   try {
     await mkdir(configDir, { recursive: true });
     await writeFile(part, `${JSON.stringify(next, null, 2)}\n`);
