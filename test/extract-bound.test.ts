@@ -92,12 +92,11 @@ describe('extraction stops at the declared size', () => {
   });
 
   it('inspect (hashImage) stops as well: a 1 MiB declared size never decodes the 1 GiB', async () => {
-    const started = Date.now();
     const err: unknown = await hashImage(withoutSizeHint(await openImage(bomb)), { expectedSize: DECLARED }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
     expect(String(err)).toMatch(/more than the declared/);
-    // Decoding all of it takes seconds; stopping at 1 MiB takes a blink (generous for a busy shared machine).
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Where it stopped: the first piece past the declared size, not the end of the 1 GiB.
+    expect(isMaculaError(err) ? Number(err.details.actual) : Number.NaN).toBeLessThan(DECLARED + WRITE_BUDGET);
   });
 
   it('macula download --extract of a signed catalog entry declaring 1 MiB: exit 3, nothing left, under a 64 MiB file-size limit', async () => {
