@@ -6,7 +6,12 @@
 /** Every error code the product can raise, grouped by the exit class it maps to. */
 export const ERROR_CODES = {
   // Refusals the user can lift with a flag (e.g. --allow-http) count as usage errors.
-  usage: ['ERR_USAGE', 'ERR_HTTP_INSECURE'],
+  usage: [
+    'ERR_USAGE',
+    'ERR_HTTP_INSECURE',
+    // A signed catalog whose newest entry of a kind is older than one seen before (a replayed catalog); --allow-downgrade.
+    'ERR_CATALOG_DOWNGRADE',
+  ],
   verification: [
     'ERR_HASH_MISMATCH',
     'ERR_SIZE_MISMATCH',

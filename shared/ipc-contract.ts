@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { catalogSchema } from './catalog';
+import { catalogLoadChannel } from './ipc-catalog';
 import { drivesListChannel } from './ipc-drives';
 import { flashCancelChannel, flashStartChannel } from './ipc-flash';
 import { fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
@@ -15,15 +15,7 @@ import { seedValidateChannel } from './ipc-seed';
  * schema on the receiving side, in one wrapper; events (shared/ipc-events.ts) are validated by the renderer.
  */
 export const ipcContract = {
-  'catalog.load': {
-    request: z.strictObject({ url: z.string().min(1).optional() }),
-    response: z.strictObject({
-      catalog: catalogSchema,
-      source: z.enum(['remote', 'file', 'bundled']),
-      location: z.string(),
-      fallbackReason: z.string().optional(),
-    }),
-  },
+  'catalog.load': catalogLoadChannel,
   'image.inspect': imageInspectChannel,
   'drives.list': drivesListChannel,
   'seed.validate': seedValidateChannel,

@@ -22,13 +22,20 @@ export interface HandlerDeps {
   readonly driveSource?: DriveSource;
   /** The user's extra CA bundle for a self-hosted catalog (extra-ca.ts). */
   readonly extraCa?: () => Promise<Buffer | undefined>;
+  /** The user's settings, where the catalog versions seen are remembered. */
+  readonly configDir?: string;
 }
 
 export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
   return {
     'catalog.load': async (request) => {
       const ca = await deps.extraCa?.();
-      return loadCatalog({ ...(request.url !== undefined ? { url: request.url } : {}), ...(ca ? { ca } : {}) });
+      return loadCatalog({
+        ...(request.url !== undefined ? { url: request.url } : {}),
+        ...(ca ? { ca } : {}),
+        ...(deps.configDir !== undefined ? { configDir: deps.configDir } : {}),
+        allowDowngrade: request.allowDowngrade ?? false,
+      });
     },
     'image.inspect': async (request) => inspectForApp(request.path),
     'drives.list': async (request) => listDriveViews(request, deps.driveSource),

@@ -56,9 +56,9 @@ export function createAppEngine(options: AppEngineOptions): AppEngine {
   const watch = new FleetWatch({ fleetDir, emit, ...discovery, ...(options.fleetLeaseMs !== undefined ? { leaseMs: options.fleetLeaseMs } : {}) });
   const pairings = new FleetPairings({ fleetDir, watch, emit, ...discovery });
   const signIns = new PortalSignIns({ emit, extraCa, ...(options.portal ? { http: options.portal } : {}) });
-  const flashes = new FlashSessions(options.launch, emit, extraCa, signIns);
+  const flashes = new FlashSessions(options.launch, emit, extraCa, signIns, configDir);
   return {
-    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, profiles: new ProfileStore(configDir), signIns, extraCa, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
+    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, profiles: new ProfileStore(configDir), signIns, extraCa, configDir, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
     subscribe: (listener) => hub.subscribe(listener),
     close: () => {
       flashes.cancelAll();

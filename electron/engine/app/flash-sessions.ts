@@ -38,6 +38,8 @@ export class FlashSessions {
     private readonly extraCa?: () => Promise<Buffer | undefined>,
     /** The Portal sign-ins a flash may name to mint its targets' enrollment tokens. */
     private readonly signIns?: PortalSignIns,
+    /** Where the catalog versions seen are remembered (load-catalog.ts). */
+    private readonly configDir?: string,
   ) {}
 
   /** Checks the request and expands the seeds, then starts the flash and returns its id at once. */
@@ -55,7 +57,7 @@ export class FlashSessions {
     const seeds = await seedsFor(request, mint);
     const flashId = randomUUID();
     this.running.set(flashId, controller);
-    const plan: FlashSessionPlan = { flashId, image: request.image, targets: request.targets, seeds, verify: request.verify, launch: this.launch(), ...(this.extraCa ? { extraCa: this.extraCa } : {}) };
+    const plan: FlashSessionPlan = { flashId, image: request.image, targets: request.targets, seeds, verify: request.verify, launch: this.launch(), ...(this.extraCa ? { extraCa: this.extraCa } : {}), ...(this.configDir !== undefined ? { configDir: this.configDir } : {}) };
     void runFlashSession(plan, controller.signal, this.emit).finally(() => this.running.delete(flashId));
     return { flashId };
   }
