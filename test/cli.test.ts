@@ -97,7 +97,7 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
   });
 
   it('prints help and refuses unknown commands and options as usage errors (exit 2)', async () => {
-    expect((await macula(['--help'])).stdout).toMatch(/Exit codes: 0 ok/);
+    expect((await macula(['--help'])).stdout).toMatch(/Exit codes:\n {2}0 {2}ok\n {2}1 {2}internal error/);
     expect((await macula(['frobnicate'])).code).toBe(2);
     const bad = await macula(['catalog', '--no-such-option']);
     expect(bad.code).toBe(2);

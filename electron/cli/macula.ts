@@ -1,7 +1,7 @@
 import { MaculaError, isMaculaError } from '../../shared/errors';
 import { parseCommandArgs } from './args';
 import type { Command } from './command';
-import { EXIT, exitCodeFor } from './exit-codes';
+import { EXIT, EXIT_MEANINGS, exitCodeFor } from './exit-codes';
 import { createOutput } from './output';
 
 /**
@@ -32,10 +32,8 @@ async function helpText(): Promise<string> {
     'Commands:',
     ...lines,
     '',
-    'Exit codes: 0 ok, 1 internal error, 2 usage error, 3 verification failed (hash or signature),',
-    '            4 I/O or network error, 5 invalid input (catalog, archive, image format, seed or bmap),',
-    '            6 target refused (system drive, drive holding the image or the app, too small, read-only, missing),',
-    '            7 write failed (no space, device failing, read-back mismatch, unmount failed).',
+    'Exit codes:',
+    ...Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`),
   ].join('\n');
 }
 
