@@ -58,7 +58,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`usage: ${command.usage}\n  ${command.summary}\n`);
       return EXIT.ok;
     }
-    await command.run({ args, out, signal: controller.signal });
+    const run = (): Promise<void> => command.run({ args, out, signal: controller.signal });
+    if (command.keepsAwake === undefined) await run();
+    else {
+      const { keptAwake, processInhibitor } = await import('../engine/app/sleep-inhibitor');
+      await keptAwake(processInhibitor(), command.keepsAwake, run);
+    }
     return EXIT.ok;
   } catch (e) {
     out.endProgress();

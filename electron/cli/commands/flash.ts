@@ -54,6 +54,7 @@ async function chooseBmap({ args, out }: CommandContext, image: string, source: 
 export const flashCommand: Command = {
   usage: `macula flash IMAGE|ENTRY|URL --to DEV [--to DEV …] ${FLASH_SEED_USAGE} [--bmap FILE | --no-bmap] [--no-verify] [--write-zeros] [--no-eject] [--yes] [--json] ${ACQUIRE_USAGE}`,
   summary: 'write an image (compressed or not) to drives, seeded if asked, checked first, read back and compared after',
+  keepsAwake: 'Writing drives',
   options: {
     ...ACQUIRE_OPTIONS,
     ...FLASH_SEED_OPTIONS,

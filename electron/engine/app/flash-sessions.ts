@@ -4,6 +4,7 @@ import type { IpcRequest, IpcResponse } from '../../../shared/ipc-contract';
 import type { FlashEvent } from '../../../shared/ipc-events';
 import { validateSeedForm } from '../../../shared/seed-form';
 import { type FlashSessionPlan, runFlashSession } from './flash-session';
+import { type SleepInhibitor, keptAwake, processInhibitor } from './sleep-inhibitor';
 import type { PortalSignIns } from './portal-sign-ins';
 import { type MintTokens, type TargetSeed, expandTargetSeeds } from './target-seeds';
 import type { WriterLaunch } from './writer-launch';
@@ -40,6 +41,8 @@ export class FlashSessions {
     private readonly signIns?: PortalSignIns,
     /** Where the catalog versions seen are remembered (load-catalog.ts). */
     private readonly configDir?: string,
+    /** Keeps the computer awake while a flash runs (the Electron shell passes its powerSaveBlocker). */
+    private readonly inhibitor: SleepInhibitor = processInhibitor(),
   ) {}
 
   /** Checks the request and expands the seeds, then starts the flash and returns its id at once. */
@@ -58,7 +61,7 @@ export class FlashSessions {
     const flashId = randomUUID();
     this.running.set(flashId, controller);
     const plan: FlashSessionPlan = { flashId, image: request.image, targets: request.targets, seeds, verify: request.verify, launch: this.launch(), ...(this.extraCa ? { extraCa: this.extraCa } : {}), ...(this.configDir !== undefined ? { configDir: this.configDir } : {}) };
-    void runFlashSession(plan, controller.signal, this.emit).finally(() => this.running.delete(flashId));
+    void keptAwake(this.inhibitor, 'Writing drives', () => runFlashSession(plan, controller.signal, this.emit)).finally(() => this.running.delete(flashId));
     return { flashId };
   }
 
