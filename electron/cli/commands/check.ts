@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describeRegion } from '../../../shared/drive-tools';
 import { MaculaError } from '../../../shared/errors';
-import { seedToYaml } from '../../../shared/seed-yaml';
+import { stringify } from 'yaml';
 import { checkDrive } from '../../engine/drive-tools/check-drive';
 import { openImage } from '../../engine/source/open-image';
 import { ACQUIRE_OPTIONS, ACQUIRE_USAGE, isRemoteImage } from '../acquire-options';
@@ -27,7 +27,7 @@ export const checkCommand: Command = {
     progress.finish();
     if (report.state) {
       const s = report.state;
-      const seed = s.seed ? `\n${seedToYaml(s.seed).trimEnd()}` : '';
+      const seed = s.seed ? `\n${stringify(s.seed).trimEnd()}` : '';
       out.event('state', { device, ...s }, `${device}: MACULAOS_STATE on partition ${s.partition} (${s.table.toUpperCase()}, UUID ${s.uuid || 'unreadable'}); config.yaml mode ${s.mode || '?'}${s.growpart ? ', grows on first boot' : ''} (secrets masked)${seed}`);
     }
     for (const d of report.differences) out.event('difference', { device, ...d }, `DIFFERS ${device}: ${d.message}`);
