@@ -133,9 +133,12 @@ export async function checkDrive(options: CheckDriveOptions): Promise<CheckRepor
     }
     pool.release(buffer);
     const where = { partitions, tableSectors, ...(found ? { statePartition: found.index } : {}) };
-    const at = size < imageSize ? 0 : await imageDifference(target, pool, options, imageSize, layout?.originals ?? []);
-    if (size < imageSize) differences.push(difference(size, where, `the drive (${size} bytes) is smaller than the image (${imageSize} bytes)`));
-    else if (at !== undefined) differences.push(difference(at, where, 'not the image\'s byte'));
+    if (size < imageSize) {
+      differences.push(difference(size, where, `the drive (${size} bytes) is smaller than the image (${imageSize} bytes)`));
+    } else {
+      const at = await imageDifference(target, pool, options, imageSize, layout?.originals ?? []);
+      if (at !== undefined) differences.push(difference(at, where, "not the image's byte"));
+    }
     differences.sort((a, b) => a.offset - b.offset);
     return { device, image: { path: source.path, size: imageSize }, ok: differences.length === 0, state, differences };
   } finally {
