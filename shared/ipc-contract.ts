@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { catalogLoadChannel } from './ipc-catalog';
+import { driveCheckChannel, driveCloneChannel, driveRestoreChannel } from './ipc-drive-tools';
 import { drivesListChannel } from './ipc-drives';
 import { flashCancelChannel, flashStartChannel } from './ipc-flash';
 import { fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
@@ -18,6 +19,9 @@ export const ipcContract = {
   'catalog.load': catalogLoadChannel,
   'image.inspect': imageInspectChannel,
   'drives.list': drivesListChannel,
+  'drive.check': driveCheckChannel,
+  'drive.clone': driveCloneChannel,
+  'drive.restore': driveRestoreChannel,
   'seed.validate': seedValidateChannel,
   'flash.start': flashStartChannel,
   'flash.cancel': flashCancelChannel,

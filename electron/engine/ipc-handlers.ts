@@ -1,5 +1,6 @@
 import type { IpcChannel, IpcRequest, IpcResponse } from '../../shared/ipc-contract';
 import { validateSeedForm } from '../../shared/seed-form';
+import { checkForApp, cloneForApp, restoreForApp } from './app/drive-tools';
 import { listDriveViews } from './app/drive-views';
 import type { FlashSessions } from './app/flash-sessions';
 import { listFleet } from './app/fleet-list';
@@ -39,6 +40,9 @@ export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
     },
     'image.inspect': async (request) => inspectForApp(request.path),
     'drives.list': async (request) => listDriveViews(request, deps.driveSource),
+    'drive.check': checkForApp,
+    'drive.clone': cloneForApp,
+    'drive.restore': restoreForApp,
     // The seed itself stays here: only the secret-free summary goes back.
     'seed.validate': async (request) => {
       const r = validateSeedForm(request.form);
