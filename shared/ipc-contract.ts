@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { catalogSchema } from './catalog';
 import { drivesListChannel } from './ipc-drives';
 import { flashCancelChannel, flashStartChannel } from './ipc-flash';
-import { fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
+import { fleetAdoptChannel, fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
 import { ipcErrorDetailsSchema, reportedErrorCodeSchema } from './ipc-error';
 import { imageInspectChannel } from './ipc-image';
 import { portalSignInCancelChannel, portalSignInChannel } from './ipc-portal';
@@ -33,6 +33,7 @@ export const ipcContract = {
   'fleet.watch': fleetWatchChannel,
   'fleet.unwatch': fleetUnwatchChannel,
   'fleet.pair': fleetPairChannel,
+  'fleet.adopt': fleetAdoptChannel,
   'fleet.pairCancel': fleetPairCancelChannel,
   'profiles.list': profilesListChannel,
   'profiles.save': profilesSaveChannel,
