@@ -118,6 +118,25 @@ describe('adoption against the real agent: what a watcher of the traffic can do 
     // and only it. Without that scalar — a CDH problem per guess — the transcript alone is not enough.
     expect(dictionary.filter((c) => consistent(transcript, c, ya))).toEqual([state.code]);
   });
+
+  it('stays adopted across a restart: same node id, the installed key proves itself, no code, no second adoption', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'macula-adopt-'));
+    const options = { seed: join(dir, 'no-seed.yaml'), stateDir: join(dir, 'state'), host: '127.0.0.1', port: 0, mdns: false as const, osVersion: '0.1.0' };
+    agent = await startAgent(options);
+    const state = agent.setupCode;
+    if (state.kind !== 'open') throw new Error('no setup code');
+    const { key } = await adoptRecorded(agent, state.code);
+    const nodeId = agent.nodeId;
+    await agent.close();
+    agent = await startAgent(options);
+    expect(agent.nodeId).toBe(nodeId);
+    expect(agent.setupCode.kind).toBe('closed');
+    expect(agent.txt).toContain('st=unpaired');
+    const target = { host: '127.0.0.1', port: agent.port, pin: agent.fingerprint };
+    await expect(openSession(target, base64urlToBytes(key))).resolves.toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const again = await pinnedRequest(target, 'POST', NODE_API.adoptStart.path, { body: { sid: 'A'.repeat(22), desktop_share: `CQ${'A'.repeat(41)}` } });
+    expect([again.status, again.body]).toEqual([409, expect.stringContaining('not_adoptable')]);
+  });
 });
 
 describe('the seed report as a forger would make it', () => {
