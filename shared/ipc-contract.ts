@@ -3,7 +3,7 @@ import { catalogLoadChannel } from './ipc-catalog';
 import { driveCheckChannel, driveCloneChannel, driveRestoreChannel } from './ipc-drive-tools';
 import { drivesListChannel } from './ipc-drives';
 import { flashCancelChannel, flashStartChannel } from './ipc-flash';
-import { fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
+import { fleetAdoptChannel, fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
 import { ipcErrorDetailsSchema, reportedErrorCodeSchema } from './ipc-error';
 import { imageInspectChannel } from './ipc-image';
 import { portalSignInCancelChannel, portalSignInChannel } from './ipc-portal';
@@ -29,6 +29,7 @@ export const ipcContract = {
   'fleet.watch': fleetWatchChannel,
   'fleet.unwatch': fleetUnwatchChannel,
   'fleet.pair': fleetPairChannel,
+  'fleet.adopt': fleetAdoptChannel,
   'fleet.pairCancel': fleetPairCancelChannel,
   'profiles.list': profilesListChannel,
   'profiles.save': profilesSaveChannel,

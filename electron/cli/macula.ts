@@ -24,6 +24,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   discover: async () => (await import('./commands/discover')).discoverCommand,
   fleet: async () => (await import('./commands/fleet')).fleetCommand,
   pair: async () => (await import('./commands/pair')).pairCommand,
+  adopt: async () => (await import('./commands/adopt')).adoptCommand,
 };
 
 async function helpText(): Promise<string> {

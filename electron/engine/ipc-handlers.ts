@@ -54,6 +54,7 @@ export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
     'fleet.watch': async (request) => deps.fleet.watch.watch(request.watchId),
     'fleet.unwatch': async (request) => ({ released: deps.fleet.watch.unwatch(request.watchId) }),
     'fleet.pair': async (request) => deps.fleet.pairings.start(request.nodeId),
+    'fleet.adopt': async (request) => deps.fleet.pairings.start(request.nodeId, request.code),
     'fleet.pairCancel': async (request) => ({ cancelled: deps.fleet.pairings.cancel(request.pairingId) }),
     'profiles.list': async () => ({ profiles: await deps.profiles.list() }),
     'profiles.save': async (request) => ({ profiles: await deps.profiles.save(request.name, request.form) }),

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Change, SeedPlan } from './plan';
+import type { SeedReportEntry } from '../../shared/fleet/seed-report';
+import type { Change, KeyedPart, SeedPlan } from './plan';
 
 const run = promisify(execFile);
 
@@ -35,8 +36,31 @@ async function applyChange(root: string, change: Change): Promise<void> {
   await rename(tmp, path);
 }
 
-/** Carries out `plan` under `root`; with `live`, also renames the running kernel (no reboot needed). */
-export async function applyPlan(plan: SeedPlan, root: string, live: boolean): Promise<void> {
-  for (const change of plan.changes) await applyChange(root, change);
-  if (live && plan.hostname !== undefined) await writeFile('/proc/sys/kernel/hostname', plan.hostname);
+/** Why a setting failed, for the report: the error's message with the scratch root taken out, and bounded. */
+function reasonOf(err: unknown, root: string): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const cleaned = root === '/' ? text : text.split(root.replace(/\/$/, '')).join('');
+  return cleaned.slice(0, 300) || 'failed';
+}
+
+async function applyPart(part: KeyedPart, root: string, live: boolean, hostname: string | undefined): Promise<void> {
+  for (const change of part.changes) await applyChange(root, change);
+  if (part.key === 'hostname' && live && hostname !== undefined) await writeFile('/proc/sys/kernel/hostname', hostname);
+}
+
+/**
+ * Carries out `plan` under `root`, one setting at a time; with `live`, also renames the running kernel (no reboot
+ * needed). A setting that fails is reported with its reason and the others go on (shared/fleet/seed-report.ts).
+ */
+export async function applyPlan(plan: SeedPlan, root: string, live: boolean): Promise<SeedReportEntry[]> {
+  const entries: SeedReportEntry[] = [];
+  for (const part of plan.parts) {
+    try {
+      await applyPart(part, root, live, plan.hostname);
+      entries.push(part.asked ? { key: part.key, status: 'applied' } : { key: part.key, status: 'not_applicable' });
+    } catch (err) {
+      entries.push({ key: part.key, status: 'failed', reason: reasonOf(err, root) });
+    }
+  }
+  return entries;
 }

@@ -1,3 +1,5 @@
+import { useState } from 'react';
+import { seedReportFailed, seedReportLine } from '../../shared/fleet/seed-report';
 import type { DiscoveredNodeView, InventoryNodeView } from '../../shared/ipc-fleet';
 import { FleetHistory } from './fleet-history';
 import { type PairingEntry, pairingActive, shownState } from './fleet-model';
@@ -5,6 +7,7 @@ import { PairPanel } from './pair-panel';
 
 export interface PairActions {
   readonly onPair: () => void;
+  readonly onAdopt: (code: string) => void;
   readonly onCancel: () => void;
   readonly onDismiss: () => void;
 }
@@ -24,8 +27,41 @@ function VerdictNote({ node }: { node: DiscoveredNodeView }) {
       </div>
     );
   }
+  if (v.kind === 'unknown' && node.state === 'unadopted') return <p className="hint">Not paired with any desktop: adopt it with the setup code on its console.</p>;
   if (v.kind === 'unknown') return <p className="hint">Not flashed here: this desktop holds no pairing key for it.</p>;
   return null;
+}
+
+/** What the node made of its seed (its last report whose MAC checked out); amber when a setting failed. */
+function SeedReportNote({ inventory }: { inventory: InventoryNodeView | undefined }) {
+  const report = inventory?.seedReport;
+  if (!report) return null;
+  return (
+    <p className={`seed-report${seedReportFailed(report) ? ' failed' : ''}`} data-testid="seed-report">
+      Seed: {seedReportLine(report)}
+    </p>
+  );
+}
+
+/** The setup code from the node's console, typed here; it goes to the engine and the node's exchange only. */
+function AdoptForm({ title, onAdopt }: { title: string; onAdopt: (code: string) => void }) {
+  const [code, setCode] = useState('');
+  const id = `adopt-${title.replace(/[^a-z0-9-]/gi, '')}`;
+  return (
+    <form
+      className="adopt-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (code.trim() !== '') onAdopt(code.trim());
+      }}
+    >
+      <label htmlFor={id}>Setup code on its console</label>
+      <input id={id} value={code} onChange={(e) => setCode(e.target.value)} placeholder="XXXXX-XXXXX" autoComplete="off" spellCheck={false} maxLength={32} />
+      <button type="submit" className="primary" disabled={code.trim() === ''}>
+        Adopt<span className="visually-hidden"> {title}</span>
+      </button>
+    </form>
+  );
 }
 
 /** A node heard on the LAN: what it advertises, the verdict on it, and pairing when it is ours and unpaired. */
@@ -33,10 +69,13 @@ export function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: Inven
   const { node, inventory, pairing } = props;
   const impostor = node.verdict.kind === 'impostor';
   const state = shownState(node, pairing);
-  const canPair = node.verdict.kind === 'known' && state !== 'paired' && (pairing === undefined || !pairingActive(pairing.status));
+  const idle = pairing === undefined || !pairingActive(pairing.status);
+  const canPair = node.verdict.kind === 'known' && state !== 'paired' && idle;
+  const canAdopt = node.verdict.kind === 'unknown' && node.state === 'unadopted' && idle;
   const title = inventory?.hostname ?? node.name;
+  const amber = inventory?.seedReport ? seedReportFailed(inventory.seedReport) : false;
   return (
-    <li className={`fleet-node${impostor ? ' impostor' : ''}`} data-node-id={node.nodeId} data-verdict={node.verdict.kind} aria-label={`${title}${impostor ? ' (impostor)' : ''}`}>
+    <li className={`fleet-node${impostor ? ' impostor' : ''}${amber ? ' amber' : ''}`} data-node-id={node.nodeId} data-verdict={node.verdict.kind} aria-label={`${title}${impostor ? ' (impostor)' : ''}`}>
       <div className="fleet-node-head">
         <h3>{title}</h3>
         <span className={`badge ${impostor ? 'impostor' : state}`} data-testid="node-state">
@@ -44,6 +83,7 @@ export function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: Inven
         </span>
       </div>
       <VerdictNote node={node} />
+      <SeedReportNote inventory={inventory} />
       <dl className="node-facts">
         <dt>Node id</dt>
         <dd>
@@ -58,7 +98,13 @@ export function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: Inven
         <dt>Interfaces</dt>
         <dd>{node.interfaces.join(', ')}</dd>
         <dt>Verdict</dt>
-        <dd>{node.verdict.kind === 'known' ? (node.verdict.pinned ? 'flashed here, certificate pinned' : 'flashed here, not paired from here yet') : node.verdict.kind === 'unknown' ? 'not flashed here' : 'refused'}</dd>
+        <dd>
+          {node.verdict.kind === 'known'
+            ? `${inventory?.origin === 'adopted' ? 'adopted' : 'flashed'} here, ${node.verdict.pinned ? 'certificate pinned' : 'not paired from here yet'}`
+            : node.verdict.kind === 'unknown'
+              ? 'not flashed here'
+              : 'refused'}
+        </dd>
       </dl>
       <div className="actions">
         {node.consoleUrl && !impostor && (
@@ -72,6 +118,7 @@ export function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: Inven
           </button>
         )}
       </div>
+      {canAdopt && <AdoptForm title={title} onAdopt={props.onAdopt} />}
       {pairing && !impostor && <PairPanel name={title} pairing={pairing} onCancel={props.onCancel} onDismiss={props.onDismiss} />}
       {inventory && <FleetHistory node={inventory} />}
     </li>
@@ -81,12 +128,14 @@ export function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: Inven
 /** A node flashed here that no genuine advertisement answers for now (off, not booted yet, or another network). */
 export function UnseenNodeCard({ inventory }: { inventory: InventoryNodeView }) {
   const last = inventory.history[0];
+  const amber = inventory.seedReport ? seedReportFailed(inventory.seedReport) : false;
   return (
-    <li className="fleet-node unseen" data-node-id={inventory.nodeId} aria-label={`${inventory.hostname} (not seen)`}>
+    <li className={`fleet-node unseen${amber ? ' amber' : ''}`} data-node-id={inventory.nodeId} aria-label={`${inventory.hostname} (not seen)`}>
       <div className="fleet-node-head">
         <h3>{inventory.hostname}</h3>
         <span className="badge unseen">not seen</span>
       </div>
+      <SeedReportNote inventory={inventory} />
       <p className="hint">{last ? `Last seen ${new Date(last.lastSeen).toLocaleString()}, ${last.state}, at ${last.addresses.join(', ') || 'no address'}.` : 'Never seen on this network since it was flashed.'}</p>
       <FleetHistory node={inventory} />
     </li>

@@ -9,7 +9,7 @@ import type { EngineClient } from './bridge';
  * nodes not heard now, each with its history.
  */
 export function FleetView({ bridge }: { bridge: EngineClient }) {
-  const { model, problem, pair, cancel, dismiss } = useFleet(bridge);
+  const { model, problem, pair, adopt, cancel, dismiss } = useFleet(bridge);
   const { seen, unseen } = fleetRows(model);
   return (
     <section className="fleet" aria-labelledby="fleet-title">
@@ -27,8 +27,9 @@ export function FleetView({ bridge }: { bridge: EngineClient }) {
               key={node.key}
               node={node}
               inventory={inventory}
-              pairing={node.verdict.kind === 'known' ? model.pairings[node.nodeId] : undefined}
+              pairing={node.verdict.kind !== 'impostor' ? model.pairings[node.nodeId] : undefined}
               onPair={() => pair(node.nodeId)}
+              onAdopt={(code) => adopt(node.nodeId, code)}
               onCancel={() => cancel(node.nodeId)}
               onDismiss={() => dismiss(node.nodeId)}
             />

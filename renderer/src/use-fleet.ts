@@ -9,6 +9,8 @@ export interface FleetControls {
   /** Why the fleet could not be listed or watched, if it could not. */
   readonly problem: string | undefined;
   pair(nodeId: string): void;
+  /** Adopts a node waiting with a setup code on its console, then pairs it. */
+  adopt(nodeId: string, code: string): void;
   cancel(nodeId: string): void;
   dismiss(nodeId: string): void;
 }
@@ -68,9 +70,9 @@ export function useFleet(bridge: EngineClient): FleetControls {
     else if (event.type === 'fleet.node' || event.type === 'fleet.pairing') setModel((m) => reduceFleet(m, event));
   });
 
-  const pair = (nodeId: string): void => {
-    setModel((m) => ({ ...m, pairings: { ...m.pairings, [nodeId]: { pairingId: undefined, status: { state: 'proving' } } } }));
-    bridge.invoke('fleet.pair', { nodeId }).then(
+  const pair = (nodeId: string, code?: string): void => {
+    setModel((m) => ({ ...m, pairings: { ...m.pairings, [nodeId]: { pairingId: undefined, status: { state: code === undefined ? 'proving' : 'adopting' } } } }));
+    (code === undefined ? bridge.invoke('fleet.pair', { nodeId }) : bridge.invoke('fleet.adopt', { nodeId, code })).then(
       ({ pairingId }) =>
         // Its events may have come first (they travel apart from the answer): keep the newest status.
         setModel((m) => ({ ...m, pairings: { ...m.pairings, [nodeId]: { pairingId, status: m.pairings[nodeId]?.pairingId === pairingId ? (m.pairings[nodeId]?.status ?? { state: 'proving' }) : { state: 'proving' } } } })),
@@ -90,5 +92,5 @@ export function useFleet(bridge: EngineClient): FleetControls {
       return { ...m, pairings };
     });
 
-  return { model, problem, pair, cancel, dismiss };
+  return { model, problem, pair: (nodeId) => pair(nodeId), adopt: pair, cancel, dismiss };
 }
