@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MaculaError } from './errors';
-import {
-  MAX_FILE_BYTES,
-  SECRET_PATHS,
-  type SeedInput,
-  hostnameProblem,
-  maskSecrets,
-  seedWarnings,
-  sshKeyProblem,
-  timeZoneProblem,
-  validateSeed,
-} from './seed';
+import { type SeedInput, seedWarnings, validateSeed } from './seed';
+import { MAX_FILE_BYTES, hostnameProblem, sshKeyProblem, timeZoneProblem } from './seed-fields';
+import { SECRET_PATHS, maskSecrets } from './seed-secrets';
 
 const ED25519 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJY5j9GcVBBfM/84ACor2lGlZZ0gfNFdLbCMa+yY/kvD ops@example';
 const ECDSA =
