@@ -112,6 +112,11 @@ export const sshKey = z.string().superRefine((v, ctx) => {
 
 export const command = z.string().min(1, 'must not be empty').refine((s) => !s.includes('\0'), 'must not contain NUL');
 
+/** `write_files[].encoding` values k3OS decodes, but its raw `gz`/`gzip` (binary, which YAML text cannot hold). */
+export const WRITE_FILE_ENCODINGS = ['', 'b64', 'base64', 'gz+b64', 'gz+base64', 'gzip+b64', 'gzip+base64'] as const;
+export type WriteFileEncoding = (typeof WRITE_FILE_ENCODINGS)[number];
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 const writeFile = z
   .strictObject({
     path: z
@@ -121,6 +126,10 @@ const writeFile = z
       .refine((p) => !p.split('/').includes('..'), 'must not contain ".."')
       .refine((p) => !p.includes('\0') && !p.endsWith('/'), 'must name a file'),
     content: z.string(),
+    /** k3OS's encodings of `content` (rancher/k3os pkg/util DecodeContent); the node decodes it (seed-apply/files.ts). */
+    encoding: z
+      .enum(WRITE_FILE_ENCODINGS, { error: `must be one of ${WRITE_FILE_ENCODINGS.join(', ')} (raw gz cannot be written in YAML text: use gz+b64)` })
+      .optional(),
     permissions: z.string().regex(/^0?[0-7]{3}$|^[0-7]{4}$/, 'must be an octal mode in quotes, like "0644"').optional(),
     owner: z
       .string()
@@ -128,6 +137,9 @@ const writeFile = z
       .optional(),
   })
   .superRefine((f, ctx) => {
+    if (f.encoding !== undefined && f.encoding !== '' && !BASE64.test(f.content.replace(/\s+/g, ''))) {
+      ctx.addIssue({ code: 'custom', path: ['content'], message: `is not base64 (RFC 4648 §4), which encoding ${f.encoding} says it is` });
+    }
     const size = utf8Length(f.content);
     if (size > MAX_FILE_BYTES) {
       ctx.addIssue({ code: 'custom', path: ['content'], message: `oversize file ${f.path}: ${size} bytes, more than ${MAX_FILE_BYTES} (1 MiB)` });

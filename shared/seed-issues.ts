@@ -29,14 +29,18 @@ function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
 }
 
 /** One schema problem as a field path and a sentence; `schema` (the seed's) says what an unknown key should have been. */
-export function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType): { field: string; message: string } {
+export function describeIssue(
+  issue: z.core.$ZodIssue,
+  schema: z.ZodType,
+  shown: (path: readonly PropertyKey[]) => readonly PropertyKey[] = (p) => p,
+): { field: string; message: string } {
   if (issue.code === 'unrecognized_keys') {
-    const field = issuePath([...issue.path, issue.keys[0] ?? '']);
+    const field = issuePath([...shown(issue.path), issue.keys[0] ?? '']);
     const known = knownKeysAt(schema, issue.path);
-    const where = issuePath(issue.path) || 'the top level';
+    const where = issuePath(shown(issue.path)) || 'the top level';
     return { field, message: `${field}: unknown key${known.length ? `; ${where} takes ${known.join(', ')}` : ''}` };
   }
-  const field = issuePath(issue.path) || '(root)';
+  const field = issuePath(shown(issue.path)) || '(root)';
   let message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
   if (issue.code === 'invalid_type' && issue.expected === 'string' && /received (boolean|number|Date|null)/.test(message)) {
     message += ' (quote it: YAML reads yes/no/on/off, numbers and dates as other types)';

@@ -6,6 +6,7 @@ export const SECRET_PATHS = [
   'maculaos.pairing.key',
   'maculaos.wifi[].psk',
   'maculaos.token',
+  'maculaos.password',
 ] as const;
 
 /** How a secret is shown: `•••• (43 chars)`. */

@@ -19,13 +19,16 @@ import {
   hostnameProblem,
 } from './seed-fields';
 import { describeIssue } from './seed-issues';
+import { normalizeK3os } from './seed-k3os';
+import { dataSources, environment, k3sArgs, live, modules, password, sysctls, taints } from './seed-k3os-fields';
 
 /**
  * The seed: what a freshly flashed node knows at first boot, written to `macula/system/config.yaml` on its
  * `MACULAOS_STATE` partition. Shaped like k3OS's cloud-config (top-level `hostname`, `ssh_authorized_keys`,
  * `write_files`, `run_cmd`, `boot_cmd`), with k3OS's `k3os:` block renamed `maculaos:` (plan §4.1–4.4): keyboard,
  * timezone, locale, mesh roles, live persistence, plus the Portal enrollment and the per-node pairing key.
- * k3s `server_url`/`token` sit directly under `maculaos:`, where k3OS keeps them under `k3os:`.
+ * k3s `server_url`/`token` sit directly under `maculaos:`, where k3OS keeps them under `k3os:`. A k3OS config is read
+ * too: `k3os:` as the spelling of `maculaos:`, k3OS's keys with its types, and its key spellings (seed-k3os.ts).
  */
 
 const maculaosSchema = z
@@ -39,7 +42,7 @@ const maculaosSchema = z
       .regex(/^(?:C|POSIX|[a-z]{2,3}(?:_[A-Z]{2})?)(?:\.(?:UTF-8|utf8))?(?:@[a-z]+)?$/, 'must be a locale such as en_US.UTF-8')
       .optional(),
     mesh: z.strictObject({ bootstrap: z.boolean().default(false), relay: z.boolean().default(false) }).optional(),
-    live: z.strictObject({ persistence: z.boolean().default(true) }).prefault({}),
+    live: live.prefault({}),
     portal: z.strictObject({ url: httpsUrl, enrollment_token: secret('the enrollment token').optional() }).optional(),
     pairing: z
       .strictObject({
@@ -67,6 +70,14 @@ const maculaosSchema = z
     /** k3s cluster token (k3OS `k3os.token`). */
     token: secret('the k3s token').optional(),
     labels: z.record(labelKey, labelValue).optional(),
+    // k3OS's keys (rancher/k3os pkg/config, type K3OS), applied on the node by image-build/seed-apply/.
+    modules: modules.optional(),
+    sysctls: sysctls.optional(),
+    environment: environment.optional(),
+    k3s_args: k3sArgs.optional(),
+    taints: taints.optional(),
+    password: password.optional(),
+    data_sources: dataSources.optional(),
   })
   .superRefine((m, ctx) => {
     if (m.server_url !== undefined && m.token === undefined) {
@@ -81,6 +92,8 @@ function makeSeedSchema(host: z.ZodType<string>) {
     write_files: writeFiles.optional(),
     boot_cmd: z.array(command).optional(),
     run_cmd: z.array(command).optional(),
+    /** k3OS's init_cmd: run first of all, before the seed's other settings are applied. */
+    init_cmd: z.array(command).optional(),
     maculaos: maculaosSchema.prefault({}),
   });
 }
@@ -111,6 +124,9 @@ export function seedWarnings(seed: Seed): string[] {
   if (!m.live.persistence) {
     warnings.push('live.persistence is false: the node forgets its changes at every boot');
   }
+  if (m.data_sources?.includes('cdrom')) {
+    warnings.push('data_sources: cdrom is accepted for k3OS configs, but no CD-ROM is read: the seed on MACULAOS_STATE is the config');
+  }
   if (m.portal !== undefined && m.portal.enrollment_token === undefined) {
     warnings.push('portal.url without an enrollment_token: the node will have to be enrolled by hand');
   }
@@ -123,9 +139,18 @@ export function seedWarnings(seed: Seed): string[] {
  * echoes a secret's value. `templates` admits a batch hostname template (`macula-{nn}`).
  */
 export function validateSeed(value: unknown, source: string, { templates = false } = {}): Seed {
-  const result = (templates ? seedTemplateSchema : seedSchema).safeParse(value);
+  const k3os = normalizeK3os(value, Object.keys(maculaosSchema.shape));
+  if (k3os.problems.length > 0) {
+    const problems = k3os.problems.slice(0, 5);
+    const field = problems[0]?.field ?? '(root)';
+    throw new MaculaError('ERR_SEED_INVALID', `seed ${source} refused: ${problems.map((p) => p.message).join('; ')}`, { field, path: source });
+  }
+  const result = (templates ? seedTemplateSchema : seedSchema).safeParse(k3os.value);
   if (result.success) return result.data;
-  const described = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, seedSchema));
+  // A key written under k3os: is named there, not under the maculaos: it joined.
+  const shown = (path: readonly PropertyKey[]): readonly PropertyKey[] =>
+    path[0] === 'maculaos' && k3os.sectionOf.get(`maculaos.${String(path[1])}`) === 'k3os' ? ['k3os', ...path.slice(1)] : path;
+  const described = result.error.issues.slice(0, 5).map((issue) => describeIssue(issue, seedSchema, shown));
   const field = described[0]?.field ?? '(root)';
   throw new MaculaError('ERR_SEED_INVALID', `seed ${source} refused: ${described.map((d) => d.message).join('; ')}`, { field, path: source });
 }
