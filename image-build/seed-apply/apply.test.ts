@@ -21,6 +21,7 @@ describe('applyPlan', () => {
     const plan: SeedPlan = {
       hostname: undefined,
       summary: {},
+      notes: [],
       changes: [
         { kind: 'file', path: '/etc/rancher/k3s/config.yaml', content: 'token: "t"\n', mode: 0o600 },
         { kind: 'link', path: '/etc/localtime', target: '/usr/share/zoneinfo/UTC' },

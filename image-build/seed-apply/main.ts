@@ -46,10 +46,11 @@ async function main(): Promise<void> {
     return;
   }
   if (values['dry-run']) {
-    console.log(JSON.stringify(plan.changes.map((c) => c.path)));
+    console.log(JSON.stringify(plan.changes.map((c) => ('path' in c ? c.path : `(${c.kind} ${c.user})`))));
   } else {
     await applyPlan(plan, values.root, values.root === '/');
   }
+  for (const note of plan.notes) await say(`MACULAOS: seed: ${note}`);
   const fields = Object.entries(plan.summary).map(([k, v]) => `${k}=${v}`).join(' ');
   await say(`MACULAOS: seed applied ${fields}`);
 }

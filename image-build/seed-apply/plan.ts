@@ -1,17 +1,21 @@
 import type { Seed } from '../../shared/seed';
 import type { Change } from './changes';
-import { planCommands } from './commands';
+import { planCommands, planInitCmd } from './commands';
+import { planEnvironment } from './environment';
+import { planWriteFiles } from './files';
+import { planKernel } from './kernel';
 import { planK3s } from './k3s';
 import { planTimeAndDns } from './time-dns';
 import { planWifi } from './wifi';
 
-export type { Change, FileChange, LinkChange, RemoveChange } from './changes';
+export type { Change, FileChange, LinkChange, PasswordChange, RemoveChange, RunChange } from './changes';
 
 /**
  * What applying a seed changes on the node, as data: files to write, links to make and files to remove under the
  * root. Kept free of I/O so it is tested without a node (plan.test.ts); apply.ts carries it out.
  * Covers plan §4.1 (keyboard, timezone, locale), §4.2 (mesh roles), the hostname, SSH keys, `write_files`, `boot_cmd`
- * and `run_cmd` of k3OS's cloud-config, and the `maculaos:` network and k3s settings (Wi-Fi, NTP, DNS, k3s join).
+ * and `run_cmd` of k3OS's cloud-config, and the `maculaos:` network and k3s settings (Wi-Fi, NTP, DNS, k3s join), and
+ * k3OS's own keys: `init_cmd` (run first), modules, sysctls, environment, k3s args and taints, the login password.
  */
 
 /** The login user (k3OS's `rancher`, renamed in plan phase 1); created in the image by image-build/steps/root.sh. */
@@ -22,6 +26,8 @@ export interface SeedPlan {
   readonly changes: readonly Change[];
   /** Public summary for the console line; never a secret. */
   readonly summary: Readonly<Record<string, string>>;
+  /** What was left out and why (a write_files entry that does not decode); never a secret. */
+  readonly notes: readonly string[];
 }
 
 /** `de(nodeadkeys)` → layout `de`, variant `nodeadkeys` (keyboard-configuration's XKBLAYOUT/XKBVARIANT). */
@@ -44,9 +50,11 @@ export function hostsFile(hostname: string): string {
 
 /** Plans every change `seed` asks for. `runDir` is where run-time facts for other services go (/run/maculaos). */
 export function planSeed(seed: Seed, runDir: string): SeedPlan {
-  const changes: Change[] = [];
-  const summary: Record<string, string> = {};
   const m = seed.maculaos;
+  // First, as in k3OS: init_cmd runs before anything else of the seed is applied.
+  const init = planInitCmd(seed, runDir);
+  const changes: Change[] = [...init.changes];
+  const summary: Record<string, string> = { ...init.summary };
 
   if (seed.hostname !== undefined) {
     changes.push({ kind: 'file', path: '/etc/hostname', content: `${seed.hostname}\n`, mode: 0o644 });
@@ -84,15 +92,17 @@ export function planSeed(seed: Seed, runDir: string): SeedPlan {
   changes.push({ kind: 'file', path: `${runDir}/mesh-roles`, content: `${JSON.stringify(mesh)}\n`, mode: 0o644 });
   summary.mesh = Object.entries(mesh).filter(([, on]) => on).map(([role]) => role).join('+') || 'none';
 
-  for (const part of [planWifi(m), planTimeAndDns(m), planK3s(m, runDir), planCommands(seed, runDir)]) {
+  if (m.password !== undefined) {
+    changes.push({ kind: 'password', user: LOGIN_USER, password: m.password, hashed: m.password.startsWith('$') });
+    summary.password = 'set';
+  }
+  for (const part of [planKernel(m), planEnvironment(m), planWifi(m), planTimeAndDns(m), planK3s(m, runDir), planCommands(seed, runDir)]) {
     changes.push(...part.changes);
     Object.assign(summary, part.summary);
   }
 
   // Last, as in k3OS: a seed's own file wins over what the fields above wrote.
-  for (const f of seed.write_files ?? []) {
-    const mode = f.permissions === undefined ? 0o644 : parseInt(f.permissions, 8);
-    changes.push({ kind: 'file', path: f.path, content: f.content, mode, ...(f.owner ? { owner: f.owner } : {}) });
-  }
-  return { hostname: seed.hostname, changes, summary };
+  const files = planWriteFiles(seed);
+  changes.push(...files.changes);
+  return { hostname: seed.hostname, changes, summary, notes: files.notes };
 }
