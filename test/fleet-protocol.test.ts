@@ -14,7 +14,7 @@ import {
   safeParseTxtRecord,
   txtRecordSize,
 } from '../shared/fleet/txt-record';
-import { SECRET_PATHS } from '../shared/seed';
+import { SECRET_PATHS } from '../shared/seed-secrets';
 
 /** SHA-256("abc") (FIPS 180-2 appendix B.1), as a fingerprint. */
 const FP_ABC = 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0';

@@ -27,7 +27,7 @@ describe('applyPlan', () => {
       { kind: 'remove', path: '/etc/wpa_supplicant/maculaos.conf' },
       { kind: 'remove', path: '/etc/systemd/timesyncd.conf.d/50-maculaos-seed.conf' },
     ];
-    const plan: SeedPlan = { hostname: undefined, summary: {}, changes, parts: [{ key: 'k3s', asked: true, changes }] };
+    const plan: SeedPlan = { hostname: undefined, summary: {}, notes: [], changes, parts: [{ key: 'k3s', asked: true, changes }] };
     expect(await applyPlan(plan, root, false)).toEqual([{ key: 'k3s', status: 'applied' }]);
     expect((await stat(join(root, 'etc/rancher/k3s/config.yaml'))).mode & 0o777).toBe(0o600);
     expect(await readFile(join(root, 'etc/rancher/k3s/config.yaml'), 'utf8')).toBe('token: "t"\n');

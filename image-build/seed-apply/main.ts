@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     return;
   }
   if (values['dry-run']) {
-    console.log(JSON.stringify(plan.changes.map((c) => c.path)));
+    console.log(JSON.stringify(plan.changes.map((c) => ('path' in c ? c.path : `(${c.kind} ${c.user})`))));
   } else {
     const report = await seedReport(await applyPlan(plan, values.root, values.root === '/'), new Date(), values['sys-class-net']);
     await mkdir(dirname(reportPath), { recursive: true });
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     const failed = report.entries.filter((e) => e.status === 'failed').map((e) => e.key);
     if (failed.length > 0) await say(`MACULAOS: seed settings failed: ${failed.join(' ')} (the desktop shows why)`);
   }
+  for (const note of plan.notes) await say(`MACULAOS: seed: ${note}`);
   const fields = Object.entries(plan.summary).map(([k, v]) => `${k}=${v}`).join(' ');
   await say(`MACULAOS: seed applied ${fields}`);
 }

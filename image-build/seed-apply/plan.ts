@@ -1,18 +1,22 @@
 import type { Seed } from '../../shared/seed';
 import type { SeedReportKey } from '../../shared/fleet/seed-report';
 import type { Change, PlanPart } from './changes';
-import { planCommands } from './commands';
+import { planCommands, planInitCmd } from './commands';
+import { planEnvironment } from './environment';
+import { planWriteFiles } from './files';
+import { planKernel } from './kernel';
 import { planK3s } from './k3s';
 import { planTimeAndDns } from './time-dns';
 import { planWifi } from './wifi';
 
-export type { Change, FileChange, LinkChange, RemoveChange } from './changes';
+export type { Change, FileChange, LinkChange, PasswordChange, RemoveChange, RunChange } from './changes';
 
 /**
  * What applying a seed changes on the node, as data: files to write, links to make and files to remove under the
  * root. Kept free of I/O so it is tested without a node (plan.test.ts); apply.ts carries it out.
  * Covers plan §4.1 (keyboard, timezone, locale), §4.2 (mesh roles), the hostname, SSH keys, `write_files`, `boot_cmd`
- * and `run_cmd` of k3OS's cloud-config, and the `maculaos:` network and k3s settings (Wi-Fi, NTP, DNS, k3s join).
+ * and `run_cmd` of k3OS's cloud-config, and the `maculaos:` network and k3s settings (Wi-Fi, NTP, DNS, k3s join), and
+ * k3OS's own keys: `init_cmd` (run first), modules, sysctls, environment, k3s args and taints, the login password.
  */
 
 /** The login user (k3OS's `rancher`, renamed in plan phase 1); created in the image by image-build/steps/root.sh. */
@@ -34,6 +38,8 @@ export interface SeedPlan {
   readonly parts: readonly KeyedPart[];
   /** Public summary for the console line; never a secret. */
   readonly summary: Readonly<Record<string, string>>;
+  /** What was left out and why (a write_files entry that does not decode); never a secret. */
+  readonly notes: readonly string[];
 }
 
 /** `de(nodeadkeys)` → layout `de`, variant `nodeadkeys` (keyboard-configuration's XKBLAYOUT/XKBVARIANT). */
@@ -60,6 +66,13 @@ export function planSeed(seed: Seed, runDir: string): SeedPlan {
   const summary: Record<string, string> = {};
   const m = seed.maculaos;
   const part = (key: SeedReportKey, asked: boolean, changes: Change[]): void => void parts.push({ key, asked, changes });
+  // Each sub-plan summarises only what the seed asked for: an empty summary means it only undoes an older seed.
+  const keyedPart = (key: SeedReportKey, p: PlanPart): void => {
+    part(key, Object.keys(p.summary).length > 0, [...p.changes]);
+    Object.assign(summary, p.summary);
+  };
+  // First, as in k3OS: init_cmd runs before anything else of the seed is applied.
+  keyedPart('init_cmd', planInitCmd(seed, runDir));
 
   const hostname = seed.hostname;
   part('hostname', hostname !== undefined, hostname === undefined ? [] : [
@@ -100,21 +113,17 @@ export function planSeed(seed: Seed, runDir: string): SeedPlan {
   part('mesh', m.mesh !== undefined, [{ kind: 'file', path: `${runDir}/mesh-roles`, content: `${JSON.stringify(mesh)}\n`, mode: 0o644 }]);
   summary.mesh = Object.entries(mesh).filter(([, on]) => on).map(([role]) => role).join('+') || 'none';
 
-  const keyed: [SeedReportKey, PlanPart][] = [['wifi', planWifi(m)], ['time_dns', planTimeAndDns(m)], ['k3s', planK3s(m, runDir)], ['commands', planCommands(seed, runDir)]];
-  for (const [key, p] of keyed) {
-    // Each sub-plan summarises only what the seed asked for: an empty summary means it only undoes an older seed.
-    part(key, Object.keys(p.summary).length > 0, [...p.changes]);
-    Object.assign(summary, p.summary);
-  }
+  part('password', m.password !== undefined, m.password === undefined ? [] : [{ kind: 'password', user: LOGIN_USER, password: m.password, hashed: m.password.startsWith('$') }]);
+  if (m.password !== undefined) summary.password = 'set';
+  keyedPart('kernel', planKernel(m));
+  keyedPart('environment', planEnvironment(m));
+  keyedPart('wifi', planWifi(m));
+  keyedPart('time_dns', planTimeAndDns(m));
+  keyedPart('k3s', planK3s(m, runDir));
+  keyedPart('commands', planCommands(seed, runDir));
 
   // Last, as in k3OS: a seed's own file wins over what the fields above wrote.
-  const files = seed.write_files ?? [];
-  part('write_files', files.length > 0, files.map((f): Change => ({
-    kind: 'file',
-    path: f.path,
-    content: f.content,
-    mode: f.permissions === undefined ? 0o644 : parseInt(f.permissions, 8),
-    ...(f.owner ? { owner: f.owner } : {}),
-  })));
-  return { hostname, changes: parts.flatMap((p) => p.changes), parts, summary };
+  const files = planWriteFiles(seed);
+  part('write_files', (seed.write_files ?? []).length > 0, files.changes);
+  return { hostname, changes: parts.flatMap((p) => p.changes), parts, summary, notes: files.notes };
 }

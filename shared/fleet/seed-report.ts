@@ -11,12 +11,16 @@ import { nodeIdSchema } from './seed-formats';
 
 /** The seed's settings as the report names them, in the order they are applied. */
 export const SEED_REPORT_KEYS = [
+  'init_cmd',
   'hostname',
   'timezone',
   'keyboard',
   'locale',
   'ssh_authorized_keys',
   'mesh',
+  'password',
+  'kernel',
+  'environment',
   'wifi',
   'time_dns',
   'k3s',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { utf8Length } from '../seed';
+import { utf8Length } from '../seed-fields';
 import { fingerprintSchema } from './cert-fingerprint';
 import { FleetProtocolError } from './fleet-error';
 import { MESH_ROLES, type MeshRole, archSchema, nodeIdSchema, osVersionSchema } from './seed-formats';

@@ -1,7 +1,7 @@
 import type { CheckReport, CheckedState, DriveDifference } from '../../../shared/drive-tools';
 import { describeRegion } from '../../../shared/drive-tools';
 import { isMaculaError } from '../../../shared/errors';
-import { maskSecrets } from '../../../shared/seed';
+import { maskSecrets } from '../../../shared/seed-secrets';
 import { parseSeedYaml } from '../../../shared/seed-yaml';
 import { findStatePartition, type StatePartition } from '../seed/find-state-partition';
 import type { BytePatch } from '../seed/partition-plan';
