@@ -1,3 +1,4 @@
+import { nodeName } from '../../shared/fleet/node-name';
 import type { Seed } from '../../shared/seed';
 import type { Change } from './changes';
 import { planCommands } from './commands';
@@ -48,10 +49,15 @@ export function planSeed(seed: Seed, runDir: string): SeedPlan {
   const summary: Record<string, string> = {};
   const m = seed.maculaos;
 
-  if (seed.hostname !== undefined) {
-    changes.push({ kind: 'file', path: '/etc/hostname', content: `${seed.hostname}\n`, mode: 0o644 });
-    changes.push({ kind: 'file', path: '/etc/hosts', content: hostsFile(seed.hostname), mode: 0o644 });
-    summary.hostname = seed.hostname;
+  // Without a seeded hostname the node goes by `macula-<first 8 of its node id>` (plan §8.1), the name its agent
+  // advertises and its certificate carries: Avahi publishes the kernel's host name, so `macula-xxxxxxxx.local`
+  // resolves on the LAN. A seed with no node id either leaves the image's name.
+  const nodeId = m.pairing?.node_id;
+  const hostname = seed.hostname ?? (nodeId === undefined ? undefined : nodeName(undefined, nodeId));
+  if (hostname !== undefined) {
+    changes.push({ kind: 'file', path: '/etc/hostname', content: `${hostname}\n`, mode: 0o644 });
+    changes.push({ kind: 'file', path: '/etc/hosts', content: hostsFile(hostname), mode: 0o644 });
+    summary.hostname = hostname;
   }
   if (m.timezone !== undefined) {
     changes.push({ kind: 'link', path: '/etc/localtime', target: `/usr/share/zoneinfo/${m.timezone}` });
@@ -94,5 +100,5 @@ export function planSeed(seed: Seed, runDir: string): SeedPlan {
     const mode = f.permissions === undefined ? 0o644 : parseInt(f.permissions, 8);
     changes.push({ kind: 'file', path: f.path, content: f.content, mode, ...(f.owner ? { owner: f.owner } : {}) });
   }
-  return { hostname: seed.hostname, changes, summary };
+  return { hostname, changes, summary };
 }
