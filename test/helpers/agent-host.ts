@@ -3,8 +3,11 @@
  * `agent-host.ts CONFIG_JSON` with { seed, stateDir, host, port, portalUrl } → startAgent with its own mDNS responder on
  * `host` and an http Portal allowed (the contract server; main.ts never allows that). Prints `{"listening": …}` with
  * the fingerprint and node id, then `{"state": …}` on every pairing change. SIGTERM closes it (mDNS goodbye).
+ * With pairOnStart the clock counts as synchronised once `clockMarker` exists (default: at once, the host's clock is
+ * right), as timesyncd's marker on a node.
  */
 import { startAgent } from '../../image-build/agent/src/agent';
+import { systemBootConditions } from '../../image-build/agent/src/boot-conditions';
 
 interface AgentHostConfig {
   readonly seed: string;
@@ -14,6 +17,9 @@ interface AgentHostConfig {
   readonly portalUrl: string;
   /** Start the Portal exchange at once, as main.ts does on a node (default false: a desktop starts it). */
   readonly pairOnStart?: boolean;
+  /** A file standing for timesyncd's synchronisation marker, waited for at most `clockBoundMs` (default 0). */
+  readonly clockMarker?: string;
+  readonly clockBoundMs?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as AgentHostConfig;
@@ -26,10 +32,13 @@ const agent = await startAgent({
   portalUrl: config.portalUrl,
   allowInsecurePortal: true,
   pairOnStart: config.pairOnStart ?? false,
+  bootConditions: systemBootConditions({ ...(config.clockMarker ? { clockMarker: config.clockMarker } : {}), clockBoundMs: config.clockBoundMs ?? 0, pollMs: 200 }),
   osVersion: '0.1.0',
   arch: 'amd64',
   onError: (err) => console.error(`agent error: ${err instanceof Error ? err.message : String(err)}`),
 });
 console.log(JSON.stringify({ listening: agent.port, fingerprint: agent.fingerprint, nodeId: agent.nodeId }));
-agent.onChange((status) => console.log(JSON.stringify({ state: status.state })));
+// `st`: the TXT state the agent advertises from this change on.
+const st = (): string | undefined => agent.txt.find((s) => s.startsWith('st='))?.slice(3);
+agent.onChange((status) => console.log(JSON.stringify({ state: status.state, ...(status.state === 'waiting' ? { waiting_for: status.waiting_for } : {}), st: st() })));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void agent.close().then(() => process.exit(0)));
