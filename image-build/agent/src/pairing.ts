@@ -62,6 +62,8 @@ export class Pairing extends EventEmitter<PairingEvents> {
   private wakeUp: (() => void) | undefined;
   /** Whether the clock was found synchronised, or waited for as long as the bound: not waited for again this boot. */
   private clockSettled = false;
+  /** Since when the node has had an address: the clock's bound counts from there, across attempts. */
+  private networkSince: number | undefined;
 
   constructor(
     private readonly identity: NodeIdentity,
@@ -141,6 +143,8 @@ export class Pairing extends EventEmitter<PairingEvents> {
       while (!this.abort.signal.aborted) {
         await this.awaitConditions(conditions);
         if (this.abort.signal.aborted) return;
+        // A desktop's hurry is spent on this attempt; only a new start() cuts the next back-off short.
+        this.hurry = false;
         await this.exchange(this.portal, 'auto');
         const s = this.current;
         if (s.state !== 'waiting' || s.retryAt === undefined) return;
@@ -153,19 +157,17 @@ export class Pairing extends EventEmitter<PairingEvents> {
 
   /** Waits (state `waiting`) until the node has an address and a synchronised clock, or the clock's bound passed. */
   private async awaitConditions(c: BootConditions): Promise<void> {
-    this.hurry = false;
-    let networkSince: number | undefined;
     while (!this.abort.signal.aborted && !this.hurry) {
       if (!c.networkReady()) {
-        networkSince = undefined;
+        this.networkSince = undefined;
         this.waitingFor('network', 'waiting for an address on a network');
       } else {
-        networkSince ??= this.clock.now();
+        this.networkSince ??= this.clock.now();
         if (this.clockSettled || (await c.clockSynchronised())) {
           this.clockSettled = true;
           return;
         }
-        if (this.clock.now() - networkSince >= c.clockBoundMs) {
+        if (this.clock.now() - this.networkSince >= c.clockBoundMs) {
           this.clockSettled = true;
           return;
         }
