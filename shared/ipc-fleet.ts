@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { reportedErrorCodeSchema } from './ipc-error';
 import { fingerprintSchema } from './fleet/cert-fingerprint';
-import { PAIRING_FAILURES } from './fleet/node-api';
+import { PAIRING_FAILURES, PAIRING_WAITS } from './fleet/node-api';
 import { MESH_ROLES, archSchema, hostnameSchema, nodeIdSchema, osVersionSchema } from './fleet/seed-formats';
 import { NODE_STATES } from './fleet/txt-record';
 import { seedReportSchema } from './fleet/seed-report';
@@ -137,6 +137,8 @@ export const pairingViewSchema = z.discriminatedUnion('state', [
     /** The complete link as a QR code, SVG made by the engine (shown as an image, never inlined as markup). */
     qrSvg: z.string().startsWith('<svg').max(200_000),
   }),
+  /** The node pairs itself at boot and waits before its next attempt (network, clock, or a back-off after a failure). */
+  z.strictObject({ state: z.literal('waiting'), waitingFor: z.enum(PAIRING_WAITS), message: z.string(), retryIn: z.number().int().nonnegative().optional() }),
   z.strictObject({ state: z.literal('paired'), userName: z.string(), orgIdentity: z.string() }),
   z.strictObject({ state: z.literal('failed'), code: reportedErrorCodeSchema, reason: z.enum(PAIRING_FAILURES).optional(), message: z.string() }),
   z.strictObject({ state: z.literal('cancelled') }),

@@ -86,7 +86,8 @@ describe('the bundled agent (dist/agent/macula-agent.js)', () => {
     await run(process.execPath, [join(repo, 'image-build/agent/build.mjs'), out], { cwd: repo });
     const bundle = join(out, 'macula-agent.js');
     // The bundle sits under the temp folder, where no node_modules can be found: it runs as one file or not at all.
-    const proc = spawn(process.execPath, [bundle, '--seed', fsImage, '--state-dir', join(fixture.dir, 'bundle-state'), '--port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-pair-on-start'], {
+    const issue = join(fixture.dir, 'bundle-run', 'welcome.issue');
+    const proc = spawn(process.execPath, [bundle, '--seed', fsImage, '--state-dir', join(fixture.dir, 'bundle-state'), '--port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-pair-on-start', '--issue-file', issue], {
       cwd: fixture.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -103,10 +104,12 @@ describe('the bundled agent (dist/agent/macula-agent.js)', () => {
       proc.once('exit', (code) => reject(new Error(`agent exited ${code}: ${stderr}`)));
     });
     expect(listening.node_id).toBe(fixture.nodeId);
-    const banner = lines.join('\n');
-    expect(banner).toContain('Welcome to MaculaOS');
+    // The console banner (with its QR code: qrcode is in the bundle) is in the agetty issue file; the output is lines.
+    await expect.poll(() => readFile(issue, 'utf8').catch(() => ''), { timeout: 10_000 }).toContain('Welcome to MaculaOS');
+    const banner = await readFile(issue, 'utf8');
     expect(banner).toContain('bundle-node');
-    expect(banner).not.toContain(fixture.key);
+    expect(banner).toMatch(/[▀▄█]/);
+    expect(banner + lines.join('\n')).not.toContain(fixture.key);
 
     const target = { host: '127.0.0.1', port: listening.port, pin: listening.fingerprint };
     const info = nodeInfoSchema.parse((await pinnedRequest(target, 'GET', NODE_API.info.path)).json());

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemBootConditions } from '../image-build/agent/src/boot-conditions';
 import { type AgentOptions, type RunningAgent, startAgent } from '../image-build/agent/src/agent';
 import { type NodeFixture, makeNodeFixture } from '../image-build/agent/testing/fixtures';
 import { type PinnedResponse, openSession, pinnedRequest, runHandshake } from '../image-build/agent/testing/pinned-client';
@@ -171,18 +172,36 @@ describe('node agent pairing with the Portal', () => {
     expect(await waitForStatus(call, (s) => s.state === 'failed')).toMatchObject({ reason: 'portal_error' });
   });
 
-  it('ends in failed/expired_token when nobody approves in time', async () => {
+  it('ends in failed/expired_token when nobody approves in time (started by a desktop)', async () => {
     portal = await startPortalContractServer({ interval: 1, expiresIn: 1 });
     fixture = await makeNodeFixture();
-    agent = await startAgent({ seed: fixture.seedPath, stateDir: fixture.stateDir, host: '127.0.0.1', port: 0, mdns: false, osVersion: '0.1.0', portalUrl: portal.origin, allowInsecurePortal: true, pairOnStart: true });
+    agent = await startAgent({ seed: fixture.seedPath, stateDir: fixture.stateDir, host: '127.0.0.1', port: 0, mdns: false, osVersion: '0.1.0', portalUrl: portal.origin, allowInsecurePortal: true });
     const target = { host: '127.0.0.1', port: agent.port, pin: agent.fingerprint };
     const session = await openSession(target, fixture.keyBytes);
-    const call = (m: string, path: string) => pinnedRequest(target, m, path, { token: session });
+    const call = (m: string, path: string, body?: unknown) => pinnedRequest(target, m, path, { token: session, ...(body === undefined ? {} : { body }) });
+    await call('POST', NODE_API.pairingStart.path, { mode: 'device_flow' });
     expect(await waitForStatus(call, (s) => s.state === 'failed')).toMatchObject({ reason: 'expired_token' });
   });
 
+  it('asks for a fresh code when one expires unapproved at boot (the code on the console stays usable)', async () => {
+    portal = await startPortalContractServer({ interval: 1, expiresIn: 1 });
+    fixture = await makeNodeFixture();
+    const codes = new Set<string>();
+    agent = await startAgent({
+      seed: fixture.seedPath, stateDir: fixture.stateDir, host: '127.0.0.1', port: 0, mdns: false, osVersion: '0.1.0', portalUrl: portal.origin,
+      allowInsecurePortal: true, pairOnStart: true, bootConditions: systemBootConditions({ clockBoundMs: 0 }),
+    });
+    await new Promise<void>((resolve) => {
+      agent?.onChange((s) => {
+        if (s.state === 'awaiting_user') codes.add(s.user_code);
+        if (codes.size === 2) resolve();
+      });
+    });
+    expect(agent.state.state).not.toBe('failed');
+  }, 30_000);
+
   it('pairs on its own at start when told to (the phone path), without any desktop', async () => {
-    const { call } = await setUp({ agent: { pairOnStart: true } });
+    const { call } = await setUp({ agent: { pairOnStart: true, bootConditions: systemBootConditions({ clockBoundMs: 0 }) } });
     expect((await waitForStatus(call, (s) => s.state === 'awaiting_user')).state).toBe('awaiting_user');
     // A desktop's start joins the running flow rather than opening a second one.
     const again = pairingStatusSchema.parse((await call('POST', NODE_API.pairingStart.path, {})).json());

@@ -108,7 +108,7 @@ describe.skipIf(skip !== undefined)('a batch flash signed in once: one enrollmen
     const config = { seed: targets[0], stateDir: join(dir, 'state-again'), host: '10.77.15.14', port: API_PORT, portalUrl, pairOnStart: true };
     const again = lab.spawnNode(ns, 'test/helpers/agent-host.ts', [JSON.stringify(config)], { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') });
     const end = await again.waitFor((l) => l.includes('"paired"') || l.includes('"failed"'), 60_000);
-    expect(JSON.parse(end)).toEqual({ state: 'failed' });
+    expect(JSON.parse(end)).toMatchObject({ state: 'failed', st: 'unpaired' });
     expect(portal.events().some((e) => e['request'] === 'POST /api/console/pair' && e['status'] === 409)).toBe(true);
   }, 240_000);
 });

@@ -31,6 +31,15 @@ describe('planSeed', () => {
     expect(JSON.stringify(plan)).not.toContain('A'.repeat(43));
   });
 
+  it('names a node seeded without a hostname macula-<first 8 of its node id>, as its agent and certificate do', () => {
+    const seed = parseSeedYaml(`maculaos:\n  pairing: { node_id: 0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0, key: ${'A'.repeat(43)} }\n`, 'test');
+    const plan = planSeed(seed, '/run/maculaos');
+    expect(plan.hostname).toBe('macula-0f1e2d3c');
+    expect(file(plan, '/etc/hostname')?.content).toBe('macula-0f1e2d3c\n');
+    expect(file(plan, '/etc/hosts')?.content).toContain('127.0.1.1\tmacula-0f1e2d3c');
+    expect(plan.summary).toMatchObject({ hostname: 'macula-0f1e2d3c' });
+  });
+
   it('opens no SSH port, runs nothing and removes earlier network and k3s settings for an empty seed', () => {
     const plan = planSeed(parseSeedYaml('maculaos: {}\n', 'test'), '/run/maculaos');
     expect(plan.hostname).toBeUndefined();

@@ -1,3 +1,4 @@
+import { nodeName } from '../../shared/fleet/node-name';
 import type { Seed } from '../../shared/seed';
 import type { SeedReportKey } from '../../shared/fleet/seed-report';
 import type { Change, PlanPart } from './changes';
@@ -74,7 +75,11 @@ export function planSeed(seed: Seed, runDir: string): SeedPlan {
   // First, as in k3OS: init_cmd runs before anything else of the seed is applied.
   keyedPart('init_cmd', planInitCmd(seed, runDir));
 
-  const hostname = seed.hostname;
+  // Without a seeded hostname the node goes by `macula-<first 8 of its node id>`, the name its agent advertises and its
+  // certificate carries: Avahi publishes the kernel's host name, so `macula-xxxxxxxx.local` resolves on the LAN. A seed
+  // with no node id either leaves the image's name.
+  const nodeId = m.pairing?.node_id;
+  const hostname = seed.hostname ?? (nodeId === undefined ? undefined : nodeName(undefined, nodeId));
   part('hostname', hostname !== undefined, hostname === undefined ? [] : [
     { kind: 'file', path: '/etc/hostname', content: `${hostname}\n`, mode: 0o644 },
     { kind: 'file', path: '/etc/hosts', content: hostsFile(hostname), mode: 0o644 },

@@ -38,6 +38,11 @@ echo "$version" >"$tree/etc/maculaos-version"
 echo maculaos >"$tree/etc/hostname"
 printf 'MaculaOS %s \\n \\l\n\n' "$version" >"$tree/etc/issue"
 printf 'MaculaOS %s\n' "$version" >"$tree/etc/issue.net"
+# The node agent's welcome banner (image-build/agent/src/console-banner.ts) is written to /run at every boot; agetty
+# shows /etc/issue.d/*.issue after /etc/issue on every console (tty1 and serial). Until the agent has written it, the
+# link dangles and agetty skips it. Made here, not in rootfs/: the build hashes overlay files by content.
+mkdir -p "$tree/etc/issue.d"
+ln -sfn /run/maculaos/welcome.issue "$tree/etc/issue.d/50-maculaos-welcome.issue"
 
 mounts=()
 cleanup() {

@@ -15,6 +15,8 @@ function statusText(status: PairingView): string {
       return 'The node is redeeming its enrollment token with the Portal…';
     case 'awaiting_user':
       return `Waiting for approval on the Portal (the code expires in about ${Math.max(1, Math.round(status.expiresIn / 60))} min)…`;
+    case 'waiting':
+      return `The node pairs itself and waits: ${status.message}`;
     case 'paired':
       return `Paired for ${status.userName} in ${status.orgIdentity}.`;
     case 'failed':

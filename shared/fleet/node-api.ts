@@ -65,6 +65,12 @@ export const pairingStartRequestSchema = z.strictObject({ mode: z.enum(['auto', 
 /** Why a pairing ended without credentials, each a state the desktop can explain. */
 export const PAIRING_FAILURES = ['access_denied', 'expired_token', 'enrollment_token_refused', 'portal_unreachable', 'portal_error'] as const;
 
+/**
+ * What a node pairing itself at boot waits for before its next attempt: a network address, a synchronised clock (TLS
+ * to the Portal fails on a board without a real-time clock until NTP answers), or the end of a back-off after a failure.
+ */
+export const PAIRING_WAITS = ['network', 'clock', 'retry'] as const;
+
 const deviceCodes = deviceAuthorizationResponseSchema.pick({
   user_code: true,
   verification_uri: true,
@@ -83,6 +89,8 @@ export const pairingStatusSchema = z.discriminatedUnion('state', [
   z.strictObject({ state: z.literal('awaiting_user'), ...deviceCodes.shape, expires_in: z.number().int().nonnegative() }),
   z.object({ state: z.literal('paired'), user_name: z.string(), org_identity: z.string() }),
   z.object({ state: z.literal('failed'), reason: z.enum(PAIRING_FAILURES), message: z.string() }),
+  /** Pairing itself at boot, between attempts; `retry_in` (seconds from this response) only while backing off. */
+  z.object({ state: z.literal('waiting'), waiting_for: z.enum(PAIRING_WAITS), message: z.string(), retry_in: z.number().int().nonnegative().optional() }),
 ]);
 export type PairingStatus = z.infer<typeof pairingStatusSchema>;
 
@@ -123,8 +131,10 @@ export function txtStateOf(state: PairingStatus['state']): NodeState {
     case 'idle':
     case 'failed':
       return 'unpaired';
+    // `waiting`: the node is pairing itself and tries again on its own, not a node waiting for someone to pair it.
     case 'redeeming':
     case 'awaiting_user':
+    case 'waiting':
       return 'pairing';
     case 'paired':
       return 'paired';

@@ -5,8 +5,11 @@
  * the fingerprint and node id, then `{"state": …}` on every pairing change. SIGTERM closes it (mDNS goodbye).
  * A node waiting to be adopted also prints `{"console_setup_code": …}` whenever its code changes: that line stands for
  * the node's console (main.ts prints the code there), the only place the code is ever shown.
+ * With pairOnStart the clock counts as synchronised once `clockMarker` exists (default: at once, the host's clock is
+ * right), as timesyncd's marker on a node.
  */
 import { startAgent } from '../../image-build/agent/src/agent';
+import { systemBootConditions } from '../../image-build/agent/src/boot-conditions';
 
 interface AgentHostConfig {
   readonly seed: string;
@@ -18,6 +21,9 @@ interface AgentHostConfig {
   readonly pairOnStart?: boolean;
   readonly seedReport?: string;
   readonly adoption?: { readonly codeTtlMs?: number; readonly lockMs?: number };
+  /** A file standing for timesyncd's synchronisation marker, waited for at most `clockBoundMs` (default 0). */
+  readonly clockMarker?: string;
+  readonly clockBoundMs?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as AgentHostConfig;
@@ -32,12 +38,15 @@ const agent = await startAgent({
   pairOnStart: config.pairOnStart ?? false,
   ...(config.seedReport ? { seedReport: config.seedReport } : {}),
   ...(config.adoption ? { adoption: config.adoption } : {}),
+  bootConditions: systemBootConditions({ ...(config.clockMarker ? { clockMarker: config.clockMarker } : {}), clockBoundMs: config.clockBoundMs ?? 0, pollMs: 200 }),
   osVersion: '0.1.0',
   arch: 'amd64',
   onError: (err) => console.error(`agent error: ${err instanceof Error ? err.message : String(err)}`),
 });
 console.log(JSON.stringify({ listening: agent.port, fingerprint: agent.fingerprint, nodeId: agent.nodeId }));
-agent.onChange((status) => console.log(JSON.stringify({ state: status.state })));
+// `st`: the TXT state the agent advertises from this change on.
+const st = (): string | undefined => agent.txt.find((s) => s.startsWith('st='))?.slice(3);
+agent.onChange((status) => console.log(JSON.stringify({ state: status.state, ...(status.state === 'waiting' ? { waiting_for: status.waiting_for } : {}), st: st() })));
 const showCode = (): void => console.log(JSON.stringify({ console_setup_code: agent.setupCode }));
 if (agent.setupCode.kind !== 'closed') showCode();
 agent.onSetupCode(showCode);

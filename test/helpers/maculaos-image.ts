@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -106,6 +106,11 @@ export interface Guest {
   powerDown(timeoutMs: number): Promise<'clean' | 'killed'>;
   /** Kills this QEMU (only this one: by its own pid). */
   kill(): void;
+  /**
+   * The text on the guest's screen, read from the VGA text buffer (guest memory 0xB8000, 32 KiB: vgacon scrolls within
+   * it), 80 characters a line; characters outside printable ASCII read as `?`. Needs `vga: 'text'`.
+   */
+  readScreen(): Promise<string>;
 }
 
 export interface BootOptions {
@@ -118,6 +123,11 @@ export interface BootOptions {
   readonly net?: { readonly netns: string; readonly tap: string; readonly mac: string };
   /** The disk file's format (default raw): `qcow2` for the VM image. */
   readonly format?: 'raw' | 'qcow2';
+  /**
+   * `text`: an ISA VGA card instead of the PCI one. No DRM driver binds it (bochs-drm takes QEMU's PCI VGA and turns
+   * tty1 into a framebuffer), so the screen stays in VGA text mode and `readScreen` can read it.
+   */
+  readonly vga?: 'text';
 }
 
 /** A kernel and initrd booted directly (`-kernel`, `-initrd`, `-append`), as a PXE loader or the netboot ISO's GRUB would. */
@@ -128,9 +138,10 @@ export interface KernelBoot {
 }
 
 /** Boots a raw disk (or an ISO as a CD) under TCG (the host's nested KVM hangs Linux guests: shared/ARCHITECTURE.md). */
-export function bootDisk(disk: string, serialLog: string, monitorSocket: string, { cdrom = false, net, format = 'raw' }: BootOptions = {}): Guest {
+export function bootDisk(disk: string, serialLog: string, monitorSocket: string, { cdrom = false, net, format = 'raw', vga }: BootOptions = {}): Guest {
   // A CD (the bare ISO, read-only) or a stick (the flashed file, on virtio).
-  return startGuest(cdrom ? ['-cdrom', disk] : ['-drive', `file=${disk},format=${format},if=virtio`], serialLog, monitorSocket, net);
+  const media = cdrom ? ['-cdrom', disk] : ['-drive', `file=${disk},format=${format},if=virtio`];
+  return startGuest([...media, ...(vga === 'text' ? ['-vga', 'none', '-device', 'isa-vga'] : [])], serialLog, monitorSocket, net);
 }
 
 /** Boots a kernel and initrd without a disk (the netboot test), under TCG like {@link bootDisk}. */
@@ -184,6 +195,35 @@ function startGuest(
       await new Promise((r) => setTimeout(r, 250));
     }
   };
+  /** Runs an HMP command and keeps the connection until `done()` holds (HMP has no reply to wait for but its echo). */
+  const monitor = (command: string, done: () => Promise<boolean>): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const socket = createConnection(monitorSocket, () => socket.write(`${command}\n`));
+      socket.resume();
+      const deadline = Date.now() + 10_000;
+      const check = async (): Promise<void> => {
+        if ((await done()) || Date.now() > deadline) socket.end();
+        else setTimeout(() => void check(), 100);
+      };
+      void check();
+      socket.on('close', () => resolve());
+      socket.on('error', () => resolve());
+    });
+  const readScreen = async (): Promise<string> => {
+    const dump = `${monitorSocket}.vga`;
+    await rm(dump, { force: true });
+    const full = (): Promise<boolean> => stat(dump).then((s) => s.size === 32768, () => false);
+    // Quoted: unquoted, HMP reads `32768 /run/…` as a division.
+    await monitor(`pmemsave 0xb8000 0x8000 "${dump}"`, full);
+    const bytes = await readFile(dump);
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 2) {
+      const ch = bytes[i] ?? 0;
+      text += ch >= 0x20 && ch < 0x7f ? String.fromCharCode(ch) : '?';
+      if ((i / 2) % 80 === 79) text += '\n';
+    }
+    return text;
+  };
   const kill = (): void => {
     if (!exited && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
   };
@@ -201,7 +241,7 @@ function startGuest(
     await exit;
     return result;
   };
-  return { child, startedAt, waitFor, powerDown, kill };
+  return { child, startedAt, waitFor, powerDown, kill, readScreen };
 }
 
 /** The MACULAOS_STATE partition of a disk file, from its partition table. */

@@ -53,6 +53,8 @@ async function statusView(status: PairingStatus, qr: (link: string) => Promise<s
         qrSvg: await qr(complete ?? status.verification_uri),
       };
     }
+    case 'waiting':
+      return { state: 'waiting', waitingFor: status.waiting_for, message: status.message, ...(status.retry_in === undefined ? {} : { retryIn: status.retry_in }) };
     case 'paired':
       return { state: 'paired', userName: status.user_name, orgIdentity: status.org_identity };
     case 'failed':

@@ -7,6 +7,7 @@ import { type NodeState, encodeTxtRecord } from '../../../shared/fleet/txt-recor
 import { type Advertiser, avahiAdvertiser, startResponder } from './advertiser';
 import { apiHandler } from './api-routes';
 import { detectAvahi } from './avahi-service';
+import { type BootConditions, systemBootConditions } from './boot-conditions';
 import { ensureTlsIdentity } from './certificate';
 import { loadCredentials } from './credentials';
 import { type AdoptionRecord, ensureOwnNodeId, loadAdoption, saveAdoption } from './adoption-store';
@@ -59,8 +60,12 @@ export interface AgentOptions {
   readonly portalUrl?: string;
   /** Accepts an http:// Portal (the loopback contract server). Tests only: main.ts never sets it. */
   readonly allowInsecurePortal?: boolean;
-  /** Starts pairing at once (`auto`): the phone path of plan §8.1 needs a code on screen without any desktop. */
+  /**
+   * Pairs at start (`auto`) and keeps at it until paired: the phone path of plan §8.1 needs a code on screen without
+   * any desktop. Waits for `bootConditions` first (default: an address, and timesyncd's synchronisation, bounded).
+   */
   readonly pairOnStart?: boolean;
+  readonly bootConditions?: BootConditions;
   readonly clock?: PairingClock;
   readonly rateLimit?: RateLimitOptions;
   /** Advertised OS version and architecture (default: /etc/os-release and this CPU). */
@@ -212,8 +217,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (status.state === 'paired') handshake.closeChallenges();
     reannounce();
   });
-  // A node waiting for adoption has no key and no Portal yet: the adopting desktop starts its pairing.
-  if (options.pairOnStart && identity.pairingKey) pairing.start('auto');
+  // Pairing at boot waits for network and clock and retries (pairing.ts autoPair). A node waiting for adoption has no
+  // key and no Portal yet: the adopting desktop starts its pairing.
+  if (options.pairOnStart && identity.pairingKey) void pairing.autoPair(options.bootConditions ?? systemBootConditions()).catch(onError);
 
   return {
     port,

@@ -31,6 +31,7 @@ function body(state: PairingStatus['state']): string {
       return `<p id="failed">Pairing did not finish. Pair it from Macula Companion on your computer, or see the node's console.</p>`;
     case 'idle':
     case 'redeeming':
+    case 'waiting':
       return `<p id="waiting">Waiting for pairing. Use Macula Companion on your computer, or reload this page in a moment.</p>`;
     default:
       return assertNever(state);

@@ -1,19 +1,34 @@
 import { parseArgs } from 'node:util';
+import type { PairingStatus } from '../../../shared/fleet/node-api';
 import { DEFAULT_PORT, DEFAULT_SEED_REPORT, DEFAULT_STATE_DIR, startAgent } from './agent';
-import { lanAddresses } from './os-facts';
+import { DEFAULT_ISSUE_FILE, startConsoleBanner } from './console-banner';
 import { setupCodeScreen } from './setup-code-screen';
-import { welcomeBanner } from './welcome-banner';
 
 /**
- * `node macula-agent.js --seed PATH [--seed-report PATH] [--state-dir DIR] [--port N] [--host ADDR] [--mdns-interface ADDR]
- * [--no-mdns] [--no-pair-on-start]`: the node agent as the OS's init script runs it, seeded or not. Prints the welcome
- * banner at start and again whenever the pairing state changes, and on a node waiting to be adopted the setup code
- * (with its QR code) whenever it changes — to the console and journal only. The Portal is always the seed's or the
- * adopting desktop's (https only): no flag loosens that.
+ * `node macula-agent.js --seed PATH [--seed-report PATH] [--state-dir DIR] [--port N] [--host ADDR]
+ * [--mdns-interface ADDR] [--no-mdns] [--no-pair-on-start] [--issue-file PATH]`: the node agent as the OS's init
+ * script runs it, seeded or not. Keeps the welcome banner on every console (console-banner.ts; `--issue-file ''` for
+ * none), logs each pairing change as one line, and on a node waiting to be adopted prints the setup code (with its QR
+ * code) whenever it changes — to the console and journal only. The Portal is always the seed's or the adopting
+ * desktop's (https only): no flag loosens that.
  */
 
 const USAGE =
-  'usage: macula-agent --seed PATH [--seed-report PATH] [--state-dir DIR] [--port N] [--host ADDR] [--mdns-interface ADDR] [--no-mdns] [--no-pair-on-start]';
+  'usage: macula-agent --seed PATH [--seed-report PATH] [--state-dir DIR] [--port N] [--host ADDR] [--mdns-interface ADDR] [--no-mdns] [--no-pair-on-start] [--issue-file PATH]';
+
+/** One line for the journal: the state and why, never the user code (that is the banner's, on the console). */
+function statusLine(status: PairingStatus): string {
+  switch (status.state) {
+    case 'waiting':
+      return `macula-agent: pairing waits for ${status.waiting_for}: ${status.message}`;
+    case 'failed':
+      return `macula-agent: pairing failed (${status.reason}): ${status.message}`;
+    case 'awaiting_user':
+      return 'macula-agent: pairing awaits approval on the Portal (the code is on the console)';
+    default:
+      return `macula-agent: pairing ${status.state}`;
+  }
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,6 +41,7 @@ async function main(): Promise<void> {
       'mdns-interface': { type: 'string' },
       'no-mdns': { type: 'boolean', default: false },
       'no-pair-on-start': { type: 'boolean', default: false },
+      'issue-file': { type: 'string', default: DEFAULT_ISSUE_FILE },
       help: { type: 'boolean', default: false },
     },
   });
@@ -49,11 +65,21 @@ async function main(): Promise<void> {
     pairOnStart: !values['no-pair-on-start'],
     onError: (err) => console.error('macula-agent:', err instanceof Error ? err.message : err),
   });
-  const banner = () => console.log(welcomeBanner({ hostname: agent.hostname, addresses: lanAddresses(), port: agent.port, status: agent.state }));
-  banner();
+  const issuePath = values['issue-file'];
+  const banner = issuePath
+    ? startConsoleBanner({
+        issuePath,
+        facts: (addresses) => ({ hostname: agent.hostname, addresses, port: agent.port, status: agent.state }),
+        onError: (err) => console.error('macula-agent: console banner:', err instanceof Error ? err.message : err),
+      })
+    : undefined;
   // Machine-readable line for the init script and tests (no secrets: id, port and fingerprint are all public).
   console.log(JSON.stringify({ event: 'listening', node_id: agent.nodeId, port: agent.port, fingerprint: agent.fingerprint }));
-  agent.onChange(banner);
+  console.log(statusLine(agent.state));
+  agent.onChange((status) => {
+    console.log(statusLine(status));
+    void banner?.refresh();
+  });
   const showCode = (): void => {
     void setupCodeScreen(agent.hostname, agent.nodeId, agent.setupCode).then((text) => console.log(text));
   };
@@ -61,6 +87,7 @@ async function main(): Promise<void> {
   agent.onSetupCode(showCode);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      banner?.close();
       void agent.close().then(() => process.exit(0));
     });
   }
