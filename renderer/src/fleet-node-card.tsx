@@ -1,12 +1,14 @@
+import { memo } from 'react';
 import type { DiscoveredNodeView, InventoryNodeView } from '../../shared/ipc-fleet';
 import { FleetHistory } from './fleet-history';
 import { type PairingEntry, pairingActive, shownState } from './fleet-model';
 import { PairPanel } from './pair-panel';
 
+/** What a card can ask for, by node id: stable functions, so a card re-renders only when its own node changes. */
 export interface PairActions {
-  readonly onPair: () => void;
-  readonly onCancel: () => void;
-  readonly onDismiss: () => void;
+  readonly onPair: (nodeId: string) => void;
+  readonly onCancel: (nodeId: string) => void;
+  readonly onDismiss: (nodeId: string) => void;
 }
 
 function VerdictNote({ node }: { node: DiscoveredNodeView }) {
@@ -29,7 +31,7 @@ function VerdictNote({ node }: { node: DiscoveredNodeView }) {
 }
 
 /** A node heard on the LAN: what it advertises, the verdict on it, and pairing when it is ours and unpaired. */
-export function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: InventoryNodeView | undefined; pairing: PairingEntry | undefined } & PairActions) {
+export const SeenNodeCard = memo(function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: InventoryNodeView | undefined; pairing: PairingEntry | undefined } & PairActions) {
   const { node, inventory, pairing } = props;
   const impostor = node.verdict.kind === 'impostor';
   const state = shownState(node, pairing);
@@ -67,19 +69,19 @@ export function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: Inven
           </a>
         )}
         {canPair && (
-          <button type="button" className="primary" onClick={props.onPair}>
+          <button type="button" className="primary" onClick={() => props.onPair(node.nodeId)}>
             Pair<span className="visually-hidden"> {title}</span>
           </button>
         )}
       </div>
-      {pairing && !impostor && <PairPanel name={title} pairing={pairing} onCancel={props.onCancel} onDismiss={props.onDismiss} />}
+      {pairing && !impostor && <PairPanel name={title} pairing={pairing} onCancel={() => props.onCancel(node.nodeId)} onDismiss={() => props.onDismiss(node.nodeId)} />}
       {inventory && <FleetHistory node={inventory} />}
     </li>
   );
-}
+});
 
 /** A node flashed here that no genuine advertisement answers for now (off, not booted yet, or another network). */
-export function UnseenNodeCard({ inventory }: { inventory: InventoryNodeView }) {
+export const UnseenNodeCard = memo(function UnseenNodeCard({ inventory }: { inventory: InventoryNodeView }) {
   const last = inventory.history[0];
   return (
     <li className="fleet-node unseen" data-node-id={inventory.nodeId} aria-label={`${inventory.hostname} (not seen)`}>
@@ -91,4 +93,4 @@ export function UnseenNodeCard({ inventory }: { inventory: InventoryNodeView }) 
       <FleetHistory node={inventory} />
     </li>
   );
-}
+});
