@@ -22,6 +22,8 @@ const DESKTOP = '10.83.1.1';
 const RESPONDER = '10.83.1.2';
 const FINGERPRINT = Buffer.alloc(32, 9).toString('base64url');
 const CLOCK_TICKS = 100;
+/** TTL of the run that watches refreshes and a crash, s. */
+const STALE_TTL = Number(process.env['BENCH_DISCOVERY_SCALE_TTL'] ?? 10);
 
 type Kind = 'python-zeroconf' | 'agent (bonjour-service)';
 
@@ -45,9 +47,10 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-function startResponder(lab: NetnsLab, ns: string, kind: Kind, n: number): NsProcess {
+function startResponder(lab: NetnsLab, ns: string, kind: Kind, n: number, ttl?: number): NsProcess {
   if (kind === 'python-zeroconf') {
-    return lab.spawn(ns, ['/usr/bin/python3', 'test/helpers/zeroconf-responder.py', JSON.stringify({ address: RESPONDER, count: n, prefix: 'zc', fingerprint: FINGERPRINT })]);
+    const config = { address: RESPONDER, count: n, prefix: 'zc', fingerprint: FINGERPRINT, ...(ttl === undefined ? {} : { ttl }) };
+    return lab.spawn(ns, ['/usr/bin/python3', 'test/helpers/zeroconf-responder.py', JSON.stringify(config)]);
   }
   return lab.spawnNode(ns, 'test/helpers/agent-fleet.ts', [JSON.stringify({ address: RESPONDER, count: n, prefix: 'ag', fingerprint: FINGERPRINT })]);
 }
@@ -58,19 +61,22 @@ interface Run {
   readonly downs: number;
   readonly link: Link;
   readonly cores: number;
+  /** With a TTL: from SIGKILL of the responder to the last `down`, ms. */
+  readonly staleAfterMs?: number | undefined;
 }
 
-async function once(kind: Kind, n: number): Promise<Run> {
+async function once(kind: Kind, n: number, ttl?: number): Promise<Run> {
+  const windowS = ttl === undefined ? WINDOW_S : Math.max(WINDOW_S, 2.5 * ttl);
   const lab = new NetnsLab(`mdsb-${process.pid}-`);
   const fleetDir = mkdtempSync(join(tmpdir(), 'mcl-bench-scale-'));
   try {
     const desktop = lab.addHost('d', [{ ifname: 'eth1', lan: 'lan1', cidr: `${DESKTOP}/24` }]);
     const responderNs = lab.addHost('r', [{ ifname: 'eth1', lan: 'lan1', cidr: `${RESPONDER}/24` }]);
-    const responder = startResponder(lab, responderNs, kind, n);
+    const responder = startResponder(lab, responderNs, kind, n, ttl);
     await responder.waitFor((l) => l === 'ready', 180_000);
     // Past the responder's own announcements, so what is measured is discovery asking, not hearing a boot.
     await new Promise((ok) => setTimeout(ok, 3000));
-    const watcher = lab.spawnNode(desktop, 'electron/cli/macula.ts', ['discover', '--watch', '--json', '--timeout', String(WINDOW_S)], { MACULA_FLEET_DIR: fleetDir });
+    const watcher = lab.spawnNode(desktop, 'electron/cli/macula.ts', ['discover', '--watch', '--json'], { MACULA_FLEET_DIR: fleetDir });
     await watcher.waitFor((l) => l.includes('"watching"'), 60_000);
     const start = performance.now();
     const pid = watcher.child.pid ?? 0;
@@ -80,7 +86,7 @@ async function once(kind: Kind, n: number): Promise<Run> {
     let downs = 0;
     let allAfterMs: number | undefined;
     let from = watcher.lines.length;
-    const end = start + WINDOW_S * 1000 - 200;
+    const end = start + windowS * 1000;
     let cpu1 = cpu0;
     let link1 = link0;
     while (performance.now() < end) {
@@ -97,7 +103,20 @@ async function once(kind: Kind, n: number): Promise<Run> {
       link1 = linkCounters(desktop, 'eth1');
     }
     const seconds = (performance.now() - start) / 1000;
+    let staleAfterMs: number | undefined;
+    if (ttl !== undefined) {
+      // A crashed responder: every node must go, by TTL expiry, within 2 × TTL.
+      const killedAt = performance.now();
+      await responder.kill('SIGKILL');
+      let gone = 0;
+      while (gone < up.size && performance.now() - killedAt < 4 * ttl * 1000) {
+        await new Promise((ok) => setTimeout(ok, 50));
+        gone = watcher.lines.slice(from).filter((l) => l.includes('"event":"down"')).length;
+      }
+      if (gone >= up.size) staleAfterMs = performance.now() - killedAt;
+    }
     return {
+      staleAfterMs,
       found: up.size,
       allAfterMs,
       downs,
@@ -131,5 +150,15 @@ export async function runDiscoveryScaleBench(): Promise<void> {
         console.log(`  ${kind.padEnd(24)} ${String(n).padStart(5)} failed: ${(err as Error).message.split('\n')[0]}`);
       }
     }
+  }
+  const n = Math.max(...SIZES);
+  console.log(`  python-zeroconf, N = ${n}, every TTL ${STALE_TTL} s (BENCH_DISCOVERY_SCALE_TTL): watched ${2.5 * STALE_TTL} s, through the refreshes at`);
+  console.log('  80–95 % of each TTL, then the responder SIGKILLed; goals: no down while it runs, all gone within 2 × TTL.');
+  try {
+    const r = await once('python-zeroconf', n, STALE_TTL);
+    const stale = r.staleAfterMs === undefined ? 'not all gone' : `${(r.staleAfterMs / 1000).toFixed(1)} s`;
+    console.log(`  found ${r.found}/${n}, ${r.downs} down while running, ${(r.link.packets).toFixed(0)} packets/s, CPU ${(r.cores * 100).toFixed(0)} %; SIGKILL → all down: ${stale} (goal < ${2 * STALE_TTL} s)`);
+  } catch (err) {
+    console.log(`  failed: ${(err as Error).message.split('\n')[0]}`);
   }
 }
