@@ -106,14 +106,14 @@ async function buildImage(options: BuildOptions): Promise<void> {
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   for (const [, from, name] of files) await place(from, join(out, name));
-  // Every release file is in the signed sums, the qcow2 too: whatever a user downloads, they can check.
-  await runStep(step('release.sh'), options.signKey ? [out, options.signKey] : [out], env);
-  if (!options.signKey) log('SHA256SUMS: not signed (no --sign-key / MACULA_SIGN_KEY): the app refuses an unsigned release');
-
   const size = async (name: string): Promise<number> => (await stat(join(out, name))).size;
   const entry = catalogEntry(options, { fileName: image, size: await size(image), sha256: await sha256File(join(out, image)) }, new Date(options.sourceDateEpoch * 1000).toISOString().slice(0, 10));
   await writeFile(join(out, 'catalog-entry.json'), `${JSON.stringify(entry, null, 2)}\n`);
   await writeFile(join(out, 'catalog.json'), `${JSON.stringify(catalogOf(entry), null, 2)}\n`);
+  // Every release file is in the signed sums, the qcow2 too: whatever a user downloads, they can check. The catalog is
+  // written first so that release.sh signs it as well (catalog.json.asc): the app refuses an unsigned catalog.
+  await runStep(step('release.sh'), options.signKey ? [out, options.signKey] : [out], env);
+  if (!options.signKey) log('SHA256SUMS and catalog.json: not signed (no --sign-key / MACULA_SIGN_KEY): the app refuses an unsigned release');
 
   const sizes: Partial<Record<SizedFile, number>> = {};
   for (const [what, , name] of files) sizes[what] = await size(name);

@@ -19,6 +19,9 @@ const byteCount = z.number().int().nonnegative();
 export const ARCHES = ['amd64', 'arm64'] as const;
 export const VARIANTS = ['airgapped', 'netboot', 'rpi'] as const;
 
+/** A SemVer version (SemVer §2, §9: `1.0.0`, `1.0.0-rc.1`), as the catalog and the seen-versions record hold it. */
+export const versionSchema = z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'must be a SemVer version such as 1.0.0');
+
 export const archSchema = z.enum(ARCHES);
 export const variantSchema = z.enum(VARIANTS);
 
@@ -29,7 +32,7 @@ export type Variant = z.infer<typeof variantSchema>;
 export const catalogImageSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().default(''),
-  version: z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'must be a SemVer version such as 1.0.0'),
+  version: versionSchema,
   release_date: z.iso.date(),
   arch: archSchema,
   variant: variantSchema,

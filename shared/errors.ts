@@ -6,7 +6,12 @@
 /** Every error code the product can raise, grouped by the exit class it maps to. */
 export const ERROR_CODES = {
   // Refusals the user can lift with a flag (e.g. --allow-http) count as usage errors.
-  usage: ['ERR_USAGE', 'ERR_HTTP_INSECURE'],
+  usage: [
+    'ERR_USAGE',
+    'ERR_HTTP_INSECURE',
+    // A signed catalog whose newest entry of a kind is older than one seen before (a replayed catalog); --allow-downgrade.
+    'ERR_CATALOG_DOWNGRADE',
+  ],
   verification: [
     'ERR_HASH_MISMATCH',
     'ERR_SIZE_MISMATCH',
@@ -19,6 +24,8 @@ export const ERROR_CODES = {
     'ERR_SUMS_NO_ENTRY',
     // A node that cannot prove the pairing key seeded into it, or shows another certificate than the one pinned.
     'ERR_NODE_IMPOSTOR',
+    // A node's seed report whose MAC does not check out with its pairing key (shared/fleet/seed-report.ts).
+    'ERR_SEED_REPORT_INVALID',
   ],
   input: [
     'ERR_CATALOG_SCHEMA',
@@ -48,6 +55,8 @@ export const ERROR_CODES = {
     'ERR_PROOF_INPUT',
     // A node this desktop did not flash (no pairing key for it in the fleet inventory).
     'ERR_NODE_UNKNOWN',
+    // Adoption (issue 14): the setup code typed does not match the one on the node's console.
+    'ERR_SETUP_CODE_INVALID',
   ],
   io: [
     'ERR_IO',
@@ -61,6 +70,8 @@ export const ERROR_CODES = {
     'ERR_NODE_NOT_FOUND',
     'ERR_NODE_API',
     'ERR_PAIRING_FAILED',
+    // The node locked adoption after five wrong setup codes (for ADOPT_LOCK_SECONDS, shared/fleet/adopt-api.ts).
+    'ERR_ADOPTION_LOCKED',
     // The desktop's Portal sign-in (RFC 8628) ended without an enrollment token: Portal unreachable or outside its
     // contract, the user denied it, the code expired (the reason travels beside the code).
     'ERR_SIGN_IN_FAILED',

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { catalogSchema } from './catalog';
+import { catalogLoadChannel } from './ipc-catalog';
+import { driveCheckChannel, driveCloneChannel, driveRestoreChannel } from './ipc-drive-tools';
 import { drivesListChannel } from './ipc-drives';
 import { flashCancelChannel, flashStartChannel } from './ipc-flash';
-import { fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
+import { fleetAdoptChannel, fleetListChannel, fleetPairCancelChannel, fleetPairChannel, fleetUnwatchChannel, fleetWatchChannel } from './ipc-fleet';
 import { ipcErrorDetailsSchema, reportedErrorCodeSchema } from './ipc-error';
 import { imageInspectChannel } from './ipc-image';
 import { portalSignInCancelChannel, portalSignInChannel } from './ipc-portal';
@@ -15,17 +16,12 @@ import { seedValidateChannel } from './ipc-seed';
  * schema on the receiving side, in one wrapper; events (shared/ipc-events.ts) are validated by the renderer.
  */
 export const ipcContract = {
-  'catalog.load': {
-    request: z.strictObject({ url: z.string().min(1).optional() }),
-    response: z.strictObject({
-      catalog: catalogSchema,
-      source: z.enum(['remote', 'file', 'bundled']),
-      location: z.string(),
-      fallbackReason: z.string().optional(),
-    }),
-  },
+  'catalog.load': catalogLoadChannel,
   'image.inspect': imageInspectChannel,
   'drives.list': drivesListChannel,
+  'drive.check': driveCheckChannel,
+  'drive.clone': driveCloneChannel,
+  'drive.restore': driveRestoreChannel,
   'seed.validate': seedValidateChannel,
   'flash.start': flashStartChannel,
   'flash.cancel': flashCancelChannel,
@@ -33,6 +29,7 @@ export const ipcContract = {
   'fleet.watch': fleetWatchChannel,
   'fleet.unwatch': fleetUnwatchChannel,
   'fleet.pair': fleetPairChannel,
+  'fleet.adopt': fleetAdoptChannel,
   'fleet.pairCancel': fleetPairCancelChannel,
   'profiles.list': profilesListChannel,
   'profiles.save': profilesSaveChannel,

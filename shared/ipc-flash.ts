@@ -7,7 +7,13 @@ const path = z.string().min(1).max(4096);
 /** The image to flash: a local file, or a catalog entry (downloaded and signature-checked first, as `macula download`). */
 export const imageChoiceSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('file'), path }),
-  z.strictObject({ kind: z.literal('catalog'), entryId: z.string().min(1).max(200), catalogUrl: path.optional() }),
+  z.strictObject({
+    kind: z.literal('catalog'),
+    entryId: z.string().min(1).max(200),
+    catalogUrl: path.optional(),
+    /** The user chose to use a catalog older than one seen before (shared/ipc-catalog.ts). */
+    allowDowngrade: z.boolean().optional(),
+  }),
 ]);
 export type ImageChoice = z.infer<typeof imageChoiceSchema>;
 

@@ -4,6 +4,7 @@ import { fingerprintSchema } from './fleet/cert-fingerprint';
 import { PAIRING_FAILURES } from './fleet/node-api';
 import { MESH_ROLES, archSchema, hostnameSchema, nodeIdSchema, osVersionSchema } from './fleet/seed-formats';
 import { NODE_STATES } from './fleet/txt-record';
+import { seedReportSchema } from './fleet/seed-report';
 
 /**
  * The fleet view's part of the IPC contract: the inventory (nodes flashed here and their history), nodes discovered on
@@ -63,6 +64,10 @@ export const inventoryNodeViewSchema = z.strictObject({
   seededAt: isoTime,
   /** Pinned at pairing: only that certificate is this node from then on. */
   pinned: z.boolean(),
+  /** Flashed and seeded here, or adopted by its setup code (docs/fleet.md). */
+  origin: z.enum(['flashed', 'adopted']),
+  /** What the node made of its seed, as its last report whose MAC checked out said; null before any. */
+  seedReport: seedReportSchema.nullable(),
   history: z.array(sightingViewSchema),
 });
 export type InventoryNodeView = z.infer<typeof inventoryNodeViewSchema>;
@@ -97,6 +102,16 @@ export const fleetPairChannel = {
   response: z.strictObject({ pairingId: z.string().min(1) }),
 } as const;
 
+/**
+ * `fleet.adopt`: adopts a node waiting with a setup code on its console (CPace, shared/fleet/adopt-api.ts), then pairs
+ * it as `fleet.pair` does; reported as `fleet.pairing` events (`adopting` first). The code goes to the engine and the
+ * node's exchange only: it is never stored or sent anywhere else.
+ */
+export const fleetAdoptChannel = {
+  request: z.strictObject({ nodeId: nodeIdSchema, code: z.string().min(1).max(32) }),
+  response: z.strictObject({ pairingId: z.string().min(1) }),
+} as const;
+
 /** `fleet.pairCancel`: stops following a pairing (the node's own device flow runs out on its own). */
 export const fleetPairCancelChannel = {
   request: z.strictObject({ pairingId: z.string().min(1).max(64) }),
@@ -105,6 +120,8 @@ export const fleetPairCancelChannel = {
 
 /** A pairing as the desktop follows it, a union on `state` (issue 5's pairing, desktop side). */
 export const pairingViewSchema = z.discriminatedUnion('state', [
+  /** Running the setup-code exchange with a node not seeded here. */
+  z.strictObject({ state: z.literal('adopting') }),
   /** Looking for the node and checking it proves the key seeded into it. */
   z.strictObject({ state: z.literal('proving') }),
   z.strictObject({ state: z.literal('starting') }),

@@ -1,5 +1,6 @@
 import { MaculaError } from './errors';
-import { type Seed, hostnameProblem, validateSeed } from './seed';
+import { type Seed, validateSeed } from './seed';
+import { hostnameProblem } from './seed-fields';
 
 /**
  * One seed per target of a multi-target flash: each node gets its own hostname (from a template), node id and

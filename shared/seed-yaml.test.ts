@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MaculaError } from './errors';
-import { type Seed, maskSecrets, validateSeed } from './seed';
+import { type Seed, validateSeed } from './seed';
+import { maskSecrets } from './seed-secrets';
 import { parseSeedYaml, seedToYaml } from './seed-yaml';
 
 const ED25519 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJY5j9GcVBBfM/84ACor2lGlZZ0gfNFdLbCMa+yY/kvD ops@example';

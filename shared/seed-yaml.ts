@@ -46,8 +46,8 @@ export function parseSeedYaml(text: string, source: string, options: { templates
 
 /** Key order of the written file: the order a reader expects, whatever order the seed was built in. */
 const ORDER: Readonly<Record<string, readonly string[]>> = {
-  '': ['hostname', 'ssh_authorized_keys', 'write_files', 'boot_cmd', 'run_cmd', 'maculaos'],
-  'write_files[]': ['path', 'permissions', 'owner', 'content'],
+  '': ['hostname', 'ssh_authorized_keys', 'write_files', 'init_cmd', 'boot_cmd', 'run_cmd', 'maculaos'],
+  'write_files[]': ['path', 'permissions', 'owner', 'encoding', 'content'],
   maculaos: [
     'timezone',
     'keyboard',
@@ -59,12 +59,19 @@ const ORDER: Readonly<Record<string, readonly string[]>> = {
     'server_url',
     'token',
     'labels',
+    'taints',
+    'k3s_args',
+    'environment',
     'ntp_servers',
     'dns_nameservers',
     'wifi',
+    'modules',
+    'sysctls',
+    'password',
+    'data_sources',
   ],
   'maculaos.mesh': ['bootstrap', 'relay'],
-  'maculaos.live': ['persistence'],
+  'maculaos.live': ['persistence', 'persistence_size', 'persistence_device'],
   'maculaos.portal': ['url', 'enrollment_token'],
   'maculaos.pairing': ['node_id', 'key'],
   'maculaos.wifi[]': ['ssid', 'psk'],

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MaculaError } from './errors';
-import {
-  MAX_FILE_BYTES,
-  SECRET_PATHS,
-  type SeedInput,
-  hostnameProblem,
-  maskSecrets,
-  seedWarnings,
-  sshKeyProblem,
-  timeZoneProblem,
-  validateSeed,
-} from './seed';
+import { type SeedInput, seedWarnings, validateSeed } from './seed';
+import { MAX_FILE_BYTES, hostnameProblem, sshKeyProblem, timeZoneProblem } from './seed-fields';
+import { SECRET_PATHS, maskSecrets } from './seed-secrets';
 
 const ED25519 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJY5j9GcVBBfM/84ACor2lGlZZ0gfNFdLbCMa+yY/kvD ops@example';
 const ECDSA =
@@ -21,6 +13,7 @@ const secrets = {
   pairing: 'q5pX0dJ7wWJb2f3H1mS9a8yZkR4tVnU6eLc0oPiQgYs',
   psk: 'correct horse battery',
   k3s: 'K10abc::server:s3cr3t',
+  password: 'login-s3cr3t',
 };
 
 /** A seed using every field. */
@@ -41,6 +34,7 @@ function full(): SeedInput {
       pairing: { node_id: '0b9e4a52-6d1f-4c3e-9a7b-2f8d5c6e1a30', key: secrets.pairing },
       server_url: 'https://10.0.0.1:6443',
       token: secrets.k3s,
+      password: secrets.password,
       labels: { 'macula.io/role': 'edge', zone: '' },
       ntp_servers: ['pool.ntp.org', '192.0.2.1'],
       dns_nameservers: ['1.1.1.1', '2606:4700:4700::1111'],
@@ -76,7 +70,7 @@ describe('validateSeed', () => {
     ['an unknown time zone', withMaculaos({ timezone: 'Mars/Olympus' }), 'maculaos.timezone', /unknown time zone "Mars\/Olympus"/],
     ['a time zone in the wrong case', withMaculaos({ timezone: 'europe/berlin' }), 'maculaos.timezone', /did you mean "Europe\/Berlin"/],
     ['a mesh role that does not exist', withMaculaos({ mesh: { role: 'gateway' } }), 'maculaos.mesh.role', /unknown key; maculaos.mesh takes bootstrap, relay/],
-    ['an unknown top-level key', { ...full(), init_cmd: ['x'] }, 'init_cmd', /unknown key; the top level takes hostname, ssh_authorized_keys/],
+    ['an unknown top-level key', { ...full(), init_cmds: ['x'] }, 'init_cmds', /unknown key; the top level takes hostname, ssh_authorized_keys/],
     ['an unknown maculaos key', withMaculaos({ tiemzone: 'UTC' }), 'maculaos.tiemzone', /unknown key/],
     ['a relative write_files path', { write_files: [{ path: 'etc/motd', content: '' }] }, 'write_files[0].path', /absolute/],
     ['a write_files path with ".."', { write_files: [{ path: '/etc/../root/x', content: '' }] }, 'write_files[0].path', /\.\./],

@@ -60,13 +60,17 @@ describe('seed sources', () => {
     });
   }
 
-  it('refuses to start from a seed without a pairing key', async () => {
+  it('starts from a seed without a pairing key as a node waiting to be adopted, not as an open API', async () => {
     const path = join(fixture.dir, 'nokey.yaml');
     await writeFile(path, '#cloud-config\nhostname: lonely\nmaculaos:\n  pairing:\n    node_id: lonely-node-1\n');
-    await expect(startAgent({ seed: path, stateDir: join(fixture.dir, 'nokey'), port: 0, host: '127.0.0.1', mdns: false })).rejects.toMatchObject({
-      code: 'ERR_SEED_INVALID',
-      message: expect.stringContaining('maculaos.pairing.key'),
-    });
+    const agent = await startAgent({ seed: path, stateDir: join(fixture.dir, 'nokey'), port: 0, host: '127.0.0.1', mdns: false, osVersion: '0.1.0' });
+    try {
+      expect(agent.hostname).toBe('lonely');
+      expect(agent.txt).toContain('st=unadopted');
+      expect(agent.setupCode.kind).toBe('open');
+    } finally {
+      await agent.close();
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { macula } from './helpers/cli';
 import { type GpgHome, createGpgHome } from './helpers/gpg';
 import { type TestServer, startHttpTestServer, startHttpsTestServer } from './helpers/http-test-server';
+import { writeSignedCatalog } from './helpers/signed-catalog';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -82,11 +83,11 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
       sha256sums_sig_url: server.url('/v1.0.0/SHA256SUMS.asc'),
       bmap_url: server.url('/v1.0.0/macula-os-1.0.0-arm64.img.bmap'),
     };
-    catalogFile = join(dir, 'catalog.json');
-    await writeFile(catalogFile, JSON.stringify({ catalog_version: 1, os_list: [entry] }));
-    await writeFile(join(dir, 'bad-catalog.json'), JSON.stringify({ catalog_version: 1, os_list: [{ ...entry, arch: 'mips' }] }));
+    // Each catalog signed by the release key (catalog.json.asc beside it), as a release publishes it.
+    catalogFile = await writeSignedCatalog(join(dir, 'catalog.json'), gpg, { catalog_version: 1, os_list: [entry] });
+    await writeSignedCatalog(join(dir, 'bad-catalog.json'), gpg, { catalog_version: 1, os_list: [{ ...entry, arch: 'mips' }] });
     const evil = { ...entry, bmap_url: server.url('/evil/macula-os-1.0.0-arm64.img.bmap') };
-    await writeFile(join(dir, 'evil-bmap-catalog.json'), JSON.stringify({ catalog_version: 1, os_list: [evil] }));
+    await writeSignedCatalog(join(dir, 'evil-bmap-catalog.json'), gpg, { catalog_version: 1, os_list: [evil] });
   });
 
   afterAll(async () => {
@@ -96,7 +97,7 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
   });
 
   it('prints help and refuses unknown commands and options as usage errors (exit 2)', async () => {
-    expect((await macula(['--help'])).stdout).toMatch(/Exit codes: 0 ok/);
+    expect((await macula(['--help'])).stdout).toMatch(/Exit codes:\n {2}0 {2}ok\n {2}1 {2}internal error/);
     expect((await macula(['frobnicate'])).code).toBe(2);
     const bad = await macula(['catalog', '--no-such-option']);
     expect(bad.code).toBe(2);
@@ -104,10 +105,10 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
   });
 
   it('lists a local catalog as JSON lines, and refuses a bad one naming the field (exit 5)', async () => {
-    const ok = await macula(['catalog', '--url', catalogFile, '--json']);
+    const ok = await macula(['catalog', '--url', catalogFile, '--key', keyFile, '--json']);
     expect(ok.code).toBe(0);
     expect(ok.events.find((e) => e['event'] === 'image')).toMatchObject({ id: '1.0.0-arm64-rpi', variant: 'rpi' });
-    const bad = await macula(['catalog', '--url', join(dir, 'bad-catalog.json')]);
+    const bad = await macula(['catalog', '--url', join(dir, 'bad-catalog.json'), '--key', keyFile]);
     expect(bad.code).toBe(5);
     expect(bad.stderr).toContain('os_list[0].arch');
   });
@@ -122,7 +123,7 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
     expect(run.code).toBe(0);
     expect(run.events.find((e) => e['event'] === 'signature')).toMatchObject({ fingerprint: gpg.fingerprint, sha256: sha256(xz) });
     const downloaded = run.events.find((e) => e['event'] === 'downloaded');
-    expect(downloaded).toMatchObject({ sha256: sha256(xz), trust: 'signed', fromCache: false, bmap: { signed: true } });
+    expect(downloaded).toMatchObject({ sha256: sha256(xz), trust: 'signed', fromCache: false, bmap: { path: `${String(downloaded?.['path'])}.bmap` } });
     // The catalog's block map sits beside the cached image, checked against the signed sums, for `macula flash`.
     expect(await readFile(`${String(downloaded?.['path'])}.bmap`)).toEqual(bmap);
     expect(sha256(await readFile(out))).toBe(sha256(image));
@@ -203,9 +204,10 @@ describe('macula CLI (real process, real HTTP server, real GnuPG)', () => {
     const tls = await startHttpsTestServer();
     try {
       tls.setFile('/catalog.json', await readFile(catalogFile));
+      tls.setFile('/catalog.json.asc', await readFile(`${catalogFile}.asc`));
       const caFile = join(dir, 'mirror-ca.pem');
       await writeFile(caFile, tls.caPem);
-      const ok = await macula(['catalog', '--url', tls.url('/catalog.json'), '--ca', caFile, '--json']);
+      const ok = await macula(['catalog', '--url', tls.url('/catalog.json'), '--ca', caFile, '--key', keyFile, '--json']);
       expect(ok.code).toBe(0);
       expect(ok.events.find((e) => e['event'] === 'catalog')).toMatchObject({ source: 'remote' });
       const refused = await macula(['catalog', '--url', tls.url('/catalog.json')]);

@@ -62,7 +62,8 @@ describe('writer elevation, per platform (platform injected)', () => {
     if (plan.kind !== 'relay') throw new Error(plan.kind);
     expect(plan.command.slice(0, 2)).toEqual(['/usr/bin/osascript', '-e']);
     expect(plan.command[2]).toBe(
-      `do shell script "ELECTRON_RUN_AS_NODE=1 '/Applications/Macula Companion.app/Contents/MacOS/Macula Companion' '/Applications/Macula Companion.app/Contents/Resources/app.asar/dist/cli/macula.js' write --ipc </tmp/m/in >/tmp/m/out" with administrator privileges`,
+      // SUDO_UID names the user, as sudo would: the root writer opens the image with the user's rights.
+      `do shell script "ELECTRON_RUN_AS_NODE=1 SUDO_UID=1000 '/Applications/Macula Companion.app/Contents/MacOS/Macula Companion' '/Applications/Macula Companion.app/Contents/Resources/app.asar/dist/cli/macula.js' write --ipc </tmp/m/in >/tmp/m/out" with administrator privileges`,
     );
     // The launch: fresh FIFO names per flash, which the osascript line redirects to.
     const launch = writerLaunch(mac, user('darwin', { hasPkexec: false }));

@@ -4,7 +4,10 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppEngine, createAppEngine } from '../electron/engine/app/app-engine';
 import { EXTRA_CA_FILE, readExtraCa } from '../electron/engine/app/extra-ca';
+import { assetsTrusting } from './helpers/catalog-release';
+import { type GpgHome, createGpgHome } from './helpers/gpg';
 import { type HttpsTestServer, startHttpsTestServer } from './helpers/http-test-server';
+import { signCatalog } from './helpers/signed-catalog';
 import { throwawayCa } from './helpers/throwaway-ca';
 
 /**
@@ -16,19 +19,29 @@ describe('extra-ca.pem in the config directory', () => {
   let server: HttpsTestServer;
   let engine: AppEngine;
   let configDir: string;
+  let gpg: GpgHome;
+  const assetsBefore = process.env['MACULA_ASSETS_DIR'];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'macula-extra-ca-'));
     configDir = join(dir, 'config');
     await mkdir(configDir);
     server = await startHttpsTestServer();
-    server.setFile('/catalog.json', await readFile(resolve('assets/catalog.json')));
+    // A self-hosted catalog is signed like any other: by a key the engine pins as its release key here.
+    gpg = await createGpgHome();
+    process.env['MACULA_ASSETS_DIR'] = await assetsTrusting(join(dir, 'assets'), gpg);
+    const { bytes, sig } = await signCatalog(gpg, JSON.parse(await readFile(resolve('assets/catalog.json'), 'utf8')));
+    server.setFile('/catalog.json', bytes);
+    server.setFile('/catalog.json.asc', sig);
     engine = createAppEngine({ launch: () => ({ kind: 'in-process' }), configDir, fleetDir: join(dir, 'fleet'), driveSource: { list: async () => [] } });
   }, 60_000);
 
   afterAll(async () => {
     engine?.close();
     await server?.close();
+    await gpg?.cleanup();
+    if (assetsBefore === undefined) delete process.env['MACULA_ASSETS_DIR'];
+    else process.env['MACULA_ASSETS_DIR'] = assetsBefore;
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtemp, readFile, rm, stat, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ describe('fleet inventory', () => {
     const inv = FleetInventory.open(dir);
     expect(inv.node('node-a1b2')).toEqual({
       node_id: 'node-a1b2', hostname: 'macula-a1b2', image_name: 'maculaos-0.1.0-amd64.iso', image_sha256: 'ab'.repeat(32), seeded_at: '2026-01-02T03:04:05.000Z', pinned_fingerprint: null,
+      origin: 'flashed', seed_report: null,
     });
     inv.close();
     const keyFile = join(dir, 'keys', 'node-a1b2.key');
@@ -38,6 +40,26 @@ describe('fleet inventory', () => {
     expect(await readPairingKey(dir, 'node-a1b2')).toBe(KEY);
     // The database never holds the secret (WAL checkpointed on close).
     expect((await readFile(join(dir, 'fleet.db'))).includes(KEY)).toBe(false);
+  });
+
+  it('migrates a version-1 inventory (no origin, no seed report) and keeps a checked seed report per node', async () => {
+    const old = new Database(join(dir, 'fleet.db'));
+    old.exec(`CREATE TABLE nodes (node_id TEXT PRIMARY KEY, hostname TEXT NOT NULL, image_name TEXT NOT NULL, image_sha256 TEXT NOT NULL,
+      seeded_at TEXT NOT NULL, pinned_fingerprint TEXT);
+      INSERT INTO nodes VALUES ('node-old1', 'old-node', 'maculaos.iso', '${'cd'.repeat(32)}', '2026-01-02T03:04:05.000Z', NULL);`);
+    old.pragma('user_version = 1');
+    old.close();
+    const inv = FleetInventory.open(dir);
+    try {
+      expect(inv.node('node-old1')).toMatchObject({ hostname: 'old-node', origin: 'flashed', seed_report: null });
+      const report = { version: 1, applied_at: '2026-01-02T03:04:05.000Z', entries: [{ key: 'wifi', status: 'failed', reason: 'no firmware for brcmfmac' }] };
+      inv.setSeedReport('node-old1', JSON.stringify(report));
+      expect(inv.node('node-old1')?.seed_report).toEqual(report);
+      inv.addAdoptedNode({ node_id: 'node-new2', hostname: 'new-node', image_name: 'MaculaOS 0.1.0 (adopted)', seeded_at: '2026-01-02T03:04:05.000Z' }, 'A'.repeat(43));
+      expect(inv.node('node-new2')).toMatchObject({ origin: 'adopted', image_sha256: '', pinned_fingerprint: 'A'.repeat(43) });
+    } finally {
+      inv.close();
+    }
   });
 
   it('refuses a key file that others can read, and a key or id that is not valid', async () => {

@@ -14,7 +14,7 @@ import {
   safeParseTxtRecord,
   txtRecordSize,
 } from '../shared/fleet/txt-record';
-import { SECRET_PATHS } from '../shared/seed';
+import { SECRET_PATHS } from '../shared/seed-secrets';
 
 /** SHA-256("abc") (FIPS 180-2 appendix B.1), as a fingerprint. */
 const FP_ABC = 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0';
@@ -213,10 +213,10 @@ describe('pairing proof message', () => {
 });
 
 describe('node agent API schemas', () => {
-  it('gives every route its own method and path, and asks a session only for pairing', () => {
+  it('gives every route its own method and path, and asks a session only for pairing and the seed report', () => {
     const routes = Object.values(NODE_API);
     expect(new Set(routes.map((r) => `${r.method} ${r.path}`)).size).toBe(routes.length);
-    expect(routes.filter((r) => r.auth === 'session').map((r) => r.path)).toEqual(['/api/v1/pairing/start', '/api/v1/pairing/status']);
+    expect(routes.filter((r) => r.auth === 'session').map((r) => r.path)).toEqual(['/api/v1/pairing/start', '/api/v1/pairing/status', '/api/v1/seed-report']);
     expect(challengeRequestSchema.safeParse({ desktop_nonce: FP_ABC, extra: 1 }).success).toBe(false);
   });
 

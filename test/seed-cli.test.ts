@@ -31,6 +31,25 @@ maculaos:
       psk: ${PSK}
 `;
 
+/** A k3OS user's config, in the shape of k3OS's README example. */
+const K3OS_PASSWORD = 'k3os-login-pw';
+const k3osYaml = `ssh_authorized_keys:
+- ${ED25519}
+hostname: myhost
+init_cmd:
+- "echo hello, init command"
+k3os:
+  data_sources: [cdrom]
+  modules: [kvm, nvme]
+  sysctl:
+    kernel.printk: "4 4 1 7"
+  password: ${K3OS_PASSWORD}
+  k3s_args: [server, "--cluster-init"]
+  environment:
+    http_proxy: http://myserver
+  taints: ["key1=value1:NoSchedule"]
+`;
+
 describe('macula seed check (real process)', () => {
   let dir: string;
   const file = (name: string): string => join(dir, name);
@@ -41,6 +60,8 @@ describe('macula seed check (real process)', () => {
     await writeFile(file('bad-tz.yaml'), seedYaml.replace('Europe/Berlin', 'Mars/Olympus'));
     await writeFile(file('malformed.yaml'), seedYaml.replace(`enrollment_token: ${TOKEN}`, `enrollment_token: ${TOKEN}: x`));
     await writeFile(file('unknown-key.yaml'), seedYaml.replace('  keyboard: us', '  keybaord: us'));
+    await writeFile(file('k3os.yaml'), k3osYaml);
+    await writeFile(file('k3os-twice.yaml'), `${k3osYaml}maculaos:\n  password: other-password\n`);
     await writeFile(file('token.txt'), `${TOKEN}\n`);
     await writeFile(file('keys.pub'), `# team keys\n${ED25519}\n\n${ECDSA}\n`);
   });
@@ -60,6 +81,24 @@ describe('macula seed check (real process)', () => {
     expect(run.stdout).toMatch(/warning: a bootstrap node wants a public address/);
     expect(run.stdout + run.stderr).not.toContain(TOKEN);
     expect(run.stdout + run.stderr).not.toContain(PSK);
+  });
+
+  it('accepts a k3OS config unchanged and prints it in the seed\'s spelling, its password masked', async () => {
+    const run = await macula(['seed', 'check', file('k3os.yaml')]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('init_cmd:\n  - echo hello, init command');
+    expect(run.stdout).toMatch(/maculaos:\n[\s\S]*sysctls:\n {4}kernel\.printk: 4 4 1 7/);
+    expect(run.stdout).toContain(`password: •••• (${K3OS_PASSWORD.length} chars)`);
+    expect(run.stdout).toMatch(/warning: data_sources: cdrom is accepted .* no CD-ROM is read/);
+    expect(run.stdout).not.toContain(K3OS_PASSWORD);
+  });
+
+  it('refuses a k3OS key given under both k3os: and maculaos:, naming both, with exit 5', async () => {
+    const run = await macula(['seed', 'check', file('k3os-twice.yaml')]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toMatch(/k3os\.password and maculaos\.password: one setting given under both sections/);
+    expect(run.stdout + run.stderr).not.toContain(K3OS_PASSWORD);
   });
 
   it('reports as JSON with the seed masked and the warnings', async () => {

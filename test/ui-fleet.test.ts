@@ -15,7 +15,8 @@ import { type UiDesktop, fleetDirOf, startUiDesktop } from './helpers/ui-desktop
  * real node agent in its own namespace advertises over mDNS; the web shell server, its discovery and the browser run
  * in the desktop's namespace, with the Portal contract server. Walk: open Fleet → the node flashed here appears,
  * known and unpaired → Pair → the user code and its QR code are shown → approve on the Portal → paired. Then an
- * impostor (the same node id, its own key and certificate) appears with the IMPOSTOR warning and no Pair button.
+ * impostor (the same node id, its own key and certificate) appears with the IMPOSTOR warning and no Pair button. And a
+ * node not seeded here is adopted by the setup code its console shows, paired, and shown amber with its seed report.
  * Screenshots of every step go to test-artifacts/ui/fleet-*.png.
  *
  *   lan 10.77.6.0/24: desktop (web shell, Chromium, Portal) .1, node .11, impostor .12
@@ -60,7 +61,7 @@ async function startAgent(ns: string, address: string, seed: string, stateDir: s
 }
 
 /** The card of an advertisement, by node id and verdict. */
-const card = (nodeId: string, verdict: 'known' | 'impostor'): Locator => page.locator(`li.fleet-node[data-node-id="${nodeId}"][data-verdict="${verdict}"]`);
+const card = (nodeId: string, verdict: 'known' | 'impostor' | 'unknown'): Locator => page.locator(`li.fleet-node[data-node-id="${nodeId}"][data-verdict="${verdict}"]`);
 
 describe.skipIf(skip !== undefined)('browser shell: the Fleet view against the real agent across network namespaces', () => {
   let genuine: { path: string; nodeId: string; key: string };
@@ -148,4 +149,42 @@ describe.skipIf(skip !== undefined)('browser shell: the Fleet view against the r
     await page.emulateMedia({ colorScheme: 'dark' });
     await shot('05-impostor-dark');
   }, 90_000);
+
+  it('adopts a node not seeded here with the code from its console, pairs it, and shows it amber with its seed report', async () => {
+    // Customised elsewhere (no pairing), and its applier found Wi-Fi it could not use.
+    const seedPath = join(dir, 'adoptable.yaml');
+    await writeFile(seedPath, '#cloud-config\nhostname: ui-adoptee\nmaculaos:\n  timezone: UTC\n');
+    const reportPath = join(dir, 'adoptee-report.json');
+    const report = { version: 1, applied_at: new Date().toISOString(), entries: [{ key: 'hostname', status: 'applied' }, { key: 'wifi', status: 'failed', reason: 'no firmware for brcmfmac' }] };
+    await writeFile(reportPath, JSON.stringify(report));
+    const ns = ui.lab.addHost('ua', [{ ifname: 'eth0', lan: 'ulan', cidr: '10.77.6.13/24' }]);
+    const config = { seed: seedPath, seedReport: reportPath, stateDir: join(dir, 'state-adoptee'), host: '10.77.6.13', port: API_PORT, portalUrl };
+    const agent = ui.lab.spawnNode(ns, 'test/helpers/agent-host.ts', [JSON.stringify(config)]);
+    const nodeId = (JSON.parse(await agent.waitFor((l) => l.includes('"listening"'), 30_000)) as { nodeId: string }).nodeId;
+    // What the node's console shows (agent-host prints it where main.ts prints it on a node).
+    const codeLine = JSON.parse(await agent.waitFor((l) => l.includes('console_setup_code'), 10_000)) as { console_setup_code: { code: string } };
+
+    const node = card(nodeId, 'unknown');
+    await node.waitFor({ timeout: 30_000 });
+    await expect.poll(() => node.locator('[data-testid="node-state"]').textContent()).toBe('unadopted');
+    expect(await node.getByRole('button', { name: /^Pair/ }).count()).toBe(0);
+    await node.getByLabel('Setup code on its console').fill(codeLine.console_setup_code.code.toLowerCase());
+    await shot('06-adopt');
+    await node.getByRole('button', { name: /^Adopt/ }).click();
+
+    // Adopted, the node is known here: its card (now `known`) runs the pairing and shows the Portal's code.
+    const known = card(nodeId, 'known');
+    const userCode = known.locator('.user-code');
+    await userCode.waitFor({ timeout: 45_000 });
+    const from = ui.portal.lines.length;
+    ui.portal.write(`approve ${(await userCode.textContent()) ?? ''}`);
+    await ui.portal.waitFor((l) => l.includes('"approved"'), 10_000, from);
+    await known.locator('.pair-status.paired').waitFor({ timeout: 30_000 });
+    await expect.poll(() => known.locator('[data-testid="seed-report"]').textContent(), { timeout: 15_000 }).toBe('Seed: hostname ✓, wifi ✗ no firmware for brcmfmac');
+    expect(await known.getAttribute('class')).toContain('amber');
+    expect(await known.textContent()).toContain('adopted here');
+    expect(await page.content()).not.toContain(codeLine.console_setup_code.code);
+    await known.scrollIntoViewIfNeeded();
+    await shot('07-adopted-amber');
+  }, 150_000);
 });

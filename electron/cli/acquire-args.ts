@@ -6,6 +6,7 @@ import { defaultCacheDir } from '../engine/download/cache-dir';
 import { loadTrustedKeys } from '../engine/trust/keyring';
 import type { Args } from './args';
 import { caOption } from './ca-option';
+import { noteCatalog } from './catalog-notes';
 export { ACQUIRE_OPTIONS, ACQUIRE_USAGE, isRemoteImage } from './acquire-options';
 import type { Output } from './output';
 import { formatBytes } from './output';
@@ -19,15 +20,24 @@ export async function acquireFromArgs(
 ): Promise<{ image: AcquiredImage; entry?: CatalogImage }> {
   const allowHttp = args.flag('allow-http');
   const ca = await caOption(args);
+  const key = args.string('key');
+  // The same keys vouch for the catalog and for SHA256SUMS.
+  const keys = await loadTrustedKeys(key !== undefined ? { userKeyringPath: key } : {});
   let origin: ImageOrigin;
   if (/^https?:\/\//i.test(target)) origin = { kind: 'url', url: target };
   else {
-    const catalogUrl = args.string('catalog');
-    const { catalog } = await loadCatalog({ ...(catalogUrl !== undefined ? { url: catalogUrl } : {}), ...ca, allowHttp });
-    origin = { kind: 'catalog', entry: findCatalogEntry(catalog, target) };
+    const [catalogUrl, sigUrl] = [args.string('catalog'), args.string('catalog-sig')];
+    const loaded = await loadCatalog({
+      ...(catalogUrl !== undefined ? { url: catalogUrl } : {}),
+      ...(sigUrl !== undefined ? { sigUrl } : {}),
+      keys,
+      ...ca,
+      allowHttp,
+      allowDowngrade: args.flag('allow-downgrade'),
+    });
+    noteCatalog(loaded, out);
+    origin = { kind: 'catalog', entry: findCatalogEntry(loaded.catalog, target) };
   }
-  const key = args.string('key');
-  const keys = await loadTrustedKeys(key !== undefined ? { userKeyringPath: key } : {});
   const [sha256, sumsUrl, sigUrl] = [args.string('sha256'), args.string('sums'), args.string('sig')];
   const image = await acquireImage({
     origin,
@@ -61,8 +71,11 @@ export async function acquireFromArgs(
     },
     `${image.fromCache ? 'Cached' : 'Downloaded'} ${image.fileName} (${formatBytes(image.size)}, sha256 ${image.sha256}, ` +
       `${image.trust.kind === 'signed' ? 'signed sums' : 'given hash'}): ${image.path}` +
-      (image.bmap ? `\n  block map: ${image.bmap.path}${image.bmap.signed ? ' (in the signed sums)' : ' (not covered by the signature)'}` : ''),
+      (image.bmap ? `\n  block map: ${image.bmap.path} (in the signed sums)` : ''),
   );
-  if (image.bmapProblem) out.event('notice', { message: image.bmapProblem }, `note: no block map (${image.bmapProblem}); the image will be written whole`);
+  if (image.bmapProblem) {
+    const message = `${image.bmapProblem}; the image will be written whole`;
+    out.event('notice', { message }, `note: ${message}`);
+  }
   return { image, ...(origin.kind === 'catalog' ? { entry: origin.entry } : {}) };
 }

@@ -12,13 +12,15 @@ export const ACQUIRE_OPTIONS: OptionSpec = {
   sig: { type: 'string' },
   key: { type: 'string' },
   catalog: { type: 'string' },
+  'catalog-sig': { type: 'string' },
+  'allow-downgrade': { type: 'boolean' },
   cache: { type: 'string' },
   ca: { type: 'string' },
   'allow-http': { type: 'boolean' },
 };
 
 export const ACQUIRE_USAGE =
-  '[--sha256 HASH] [--sums URL --sig URL] [--key KEY.asc] [--catalog URL|FILE] [--cache DIR] [--ca CA.pem] [--allow-http]';
+  '[--sha256 HASH] [--sums URL --sig URL] [--key KEY.asc] [--catalog URL|FILE] [--catalog-sig URL|FILE] [--allow-downgrade] [--cache DIR] [--ca CA.pem] [--allow-http]';
 
 /** Whether a command-line image argument names a catalog entry or URL rather than a local file. */
 export function isRemoteImage(arg: string, fileExists: boolean): boolean {

@@ -13,5 +13,7 @@ export interface Command {
   readonly usage: string;
   readonly summary: string;
   readonly options: OptionSpec;
+  /** Why the computer must not sleep while this command runs (a download, a flash), if it must not. */
+  readonly keepsAwake?: string;
   run(ctx: CommandContext): Promise<void>;
 }

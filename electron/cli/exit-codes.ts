@@ -18,6 +18,18 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** What each exit code means: `macula --help` prints this table and README.md's "Exit codes" line must say the same. */
+export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
+  0: 'ok',
+  1: 'internal error',
+  2: 'usage error (also a refusal a flag lifts: plain http, a catalog older than one seen before)',
+  3: 'verification failed (hash, size or signature; a node that is an impostor)',
+  4: 'I/O or network error (a node not found or not answering, pairing denied or expired)',
+  5: 'invalid input (catalog, archive, image format, seed, bmap, TXT record; a node not flashed here)',
+  6: 'target refused (system drive, drive holding the image or the app, too small, read-only, or missing)',
+  7: 'write failed (no space, device failing, read-back mismatch, unmount failed; an elevated writer a user could modify)',
+};
+
 function exitForClass(cls: ErrorClass): ExitCode {
   switch (cls) {
     case 'usage':

@@ -1,7 +1,7 @@
 import { MaculaError, isMaculaError } from '../../shared/errors';
 import { parseCommandArgs } from './args';
 import type { Command } from './command';
-import { EXIT, exitCodeFor } from './exit-codes';
+import { EXIT, EXIT_MEANINGS, exitCodeFor } from './exit-codes';
 import { createOutput } from './output';
 
 /**
@@ -18,9 +18,13 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   flash: async () => (await import('./commands/flash')).flashCommand,
   write: async () => (await import('./commands/write')).writeCommand,
   seed: async () => (await import('./commands/seed')).seedCommand,
+  check: async () => (await import('./commands/check')).checkCommand,
+  clone: async () => (await import('./commands/clone')).cloneCommand,
+  restore: async () => (await import('./commands/restore')).restoreCommand,
   discover: async () => (await import('./commands/discover')).discoverCommand,
   fleet: async () => (await import('./commands/fleet')).fleetCommand,
   pair: async () => (await import('./commands/pair')).pairCommand,
+  adopt: async () => (await import('./commands/adopt')).adoptCommand,
 };
 
 async function helpText(): Promise<string> {
@@ -32,10 +36,8 @@ async function helpText(): Promise<string> {
     'Commands:',
     ...lines,
     '',
-    'Exit codes: 0 ok, 1 internal error, 2 usage error, 3 verification failed (hash or signature),',
-    '            4 I/O or network error, 5 invalid input (catalog, archive, image format, seed or bmap),',
-    '            6 target refused (system drive, drive holding the image or the app, too small, read-only, missing),',
-    '            7 write failed (no space, device failing, read-back mismatch, unmount failed).',
+    'Exit codes:',
+    ...Object.entries(EXIT_MEANINGS).map(([code, meaning]) => `  ${code}  ${meaning}`),
   ].join('\n');
 }
 
@@ -60,7 +62,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`usage: ${command.usage}\n  ${command.summary}\n`);
       return EXIT.ok;
     }
-    await command.run({ args, out, signal: controller.signal });
+    const run = (): Promise<void> => command.run({ args, out, signal: controller.signal });
+    if (command.keepsAwake === undefined) await run();
+    else {
+      const { keptAwake, processInhibitor } = await import('../engine/app/sleep-inhibitor');
+      await keptAwake(processInhibitor(), command.keepsAwake, run);
+    }
     return EXIT.ok;
   } catch (e) {
     out.endProgress();

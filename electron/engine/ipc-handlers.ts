@@ -1,5 +1,6 @@
 import type { IpcChannel, IpcRequest, IpcResponse } from '../../shared/ipc-contract';
 import { validateSeedForm } from '../../shared/seed-form';
+import { checkForApp, cloneForApp, restoreForApp } from './app/drive-tools';
 import { listDriveViews } from './app/drive-views';
 import type { FlashSessions } from './app/flash-sessions';
 import { listFleet } from './app/fleet-list';
@@ -22,16 +23,26 @@ export interface HandlerDeps {
   readonly driveSource?: DriveSource;
   /** The user's extra CA bundle for a self-hosted catalog (extra-ca.ts). */
   readonly extraCa?: () => Promise<Buffer | undefined>;
+  /** The user's settings, where the catalog versions seen are remembered. */
+  readonly configDir?: string;
 }
 
 export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
   return {
     'catalog.load': async (request) => {
       const ca = await deps.extraCa?.();
-      return loadCatalog({ ...(request.url !== undefined ? { url: request.url } : {}), ...(ca ? { ca } : {}) });
+      return loadCatalog({
+        ...(request.url !== undefined ? { url: request.url } : {}),
+        ...(ca ? { ca } : {}),
+        ...(deps.configDir !== undefined ? { configDir: deps.configDir } : {}),
+        allowDowngrade: request.allowDowngrade ?? false,
+      });
     },
     'image.inspect': async (request) => inspectForApp(request.path),
     'drives.list': async (request) => listDriveViews(request, deps.driveSource),
+    'drive.check': checkForApp,
+    'drive.clone': cloneForApp,
+    'drive.restore': restoreForApp,
     // The seed itself stays here: only the secret-free summary goes back.
     'seed.validate': async (request) => {
       const r = validateSeedForm(request.form);
@@ -43,6 +54,7 @@ export function createIpcHandlers(deps: HandlerDeps): IpcHandlers {
     'fleet.watch': async (request) => deps.fleet.watch.watch(request.watchId),
     'fleet.unwatch': async (request) => ({ released: deps.fleet.watch.unwatch(request.watchId) }),
     'fleet.pair': async (request) => deps.fleet.pairings.start(request.nodeId),
+    'fleet.adopt': async (request) => deps.fleet.pairings.start(request.nodeId, request.code),
     'fleet.pairCancel': async (request) => ({ cancelled: deps.fleet.pairings.cancel(request.pairingId) }),
     'profiles.list': async () => ({ profiles: await deps.profiles.list() }),
     'profiles.save': async (request) => ({ profiles: await deps.profiles.save(request.name, request.form) }),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BrowserWindow, type WebContents, app, ipcMain, protocol, session, shell } from 'electron';
+import { BrowserWindow, type WebContents, app, ipcMain, powerSaveBlocker, protocol, session, shell } from 'electron';
 import { EVENT_CHANNEL } from '../../shared/ipc-contract';
 import { createAppEngine } from '../engine/app/app-engine';
 import { writerLaunch } from '../engine/app/writer-launch';
@@ -20,7 +20,16 @@ import { secureWebPreferences } from './web-preferences';
  */
 const log = createLogger({ namespace: 'main' });
 const rendererDir = join(__dirname, '..', 'renderer');
-const engine = createAppEngine({ launch: () => writerLaunch(appWriterRuntime(__dirname, process.execPath)) });
+const engine = createAppEngine({
+  launch: () => writerLaunch(appWriterRuntime(__dirname, process.execPath)),
+  // Electron's own blocker (IOKit, logind, SetThreadExecutionState) keeps the machine awake during a flash.
+  inhibitor: {
+    hold() {
+      const id = powerSaveBlocker.start('prevent-app-suspension');
+      return () => powerSaveBlocker.stop(id);
+    },
+  },
+});
 let mainWindow: BrowserWindow | undefined;
 
 // Must happen before `ready`: app:// becomes a standard, secure origin of its own (see app-origin.ts).

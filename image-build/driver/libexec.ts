@@ -1,13 +1,36 @@
 import { createHash } from 'node:crypto';
-import { access, chmod, copyFile, cp, mkdir, readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { access, chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import type { BuildOptions } from './options';
 
 /**
  * What goes to /usr/lib/maculaos in the image: the seed applier bundled for the node's Node.js (Debian bookworm's 18),
- * the node agent when `npm run agent:build` has made it (dist/agent/), and the k3s binary when given with its hash.
+ * the node agent, built here by `npm run agent:build`'s script (an image without its agent is never made: no node
+ * could be discovered or paired), and the k3s binary when given with its hash.
  */
+
+const run = promisify(execFile);
+
+/**
+ * Builds the agent into `out` with image-build/agent/build.mjs (what `npm run agent:build` runs), and refuses to go
+ * on without its bundle. Built at every image build: a dist/agent/ left from an older checkout is never what ships.
+ */
+export async function buildAgent(repo: string, out: string): Promise<void> {
+  const script = join(repo, 'image-build/agent/build.mjs');
+  try {
+    await run(process.execPath, [script, out], { cwd: repo, maxBuffer: 16 << 20 });
+  } catch (err) {
+    const detail = (err as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' ') || (err as Error).message;
+    throw new Error(`agent: \`npm run agent:build\` (${script}) failed, and an image without the node agent is refused: ${detail}`);
+  }
+  const bundle = join(out, 'macula-agent.js');
+  if (!(await access(bundle).then(() => true, () => false))) {
+    throw new Error(`agent: ${script} made no ${bundle}, and an image without the node agent is refused`);
+  }
+}
 export async function prepareLibexec(options: BuildOptions, repo: string, dir: string, log: (line: string) => void): Promise<void> {
   await mkdir(dir, { recursive: true });
   await build({
@@ -21,13 +44,8 @@ export async function prepareLibexec(options: BuildOptions, repo: string, dir: s
     logLevel: 'warning',
   });
 
-  const agentDir = join(repo, 'dist/agent');
-  if (await access(join(agentDir, 'macula-agent.js')).then(() => true, () => false)) {
-    await cp(agentDir, join(dir, 'agent'), { recursive: true });
-    log('agent: dist/agent/macula-agent.js installed as /usr/lib/maculaos/agent/macula-agent.js (maculaos-agent.service)');
-  } else {
-    log('agent: skipped (dist/agent/macula-agent.js not built; `npm run agent:build` makes it)');
-  }
+  await buildAgent(repo, join(dir, 'agent'));
+  log('agent: built and installed as /usr/lib/maculaos/agent/macula-agent.js (maculaos-agent.service)');
 
   if (options.k3s === undefined) {
     log('k3s: skipped (no --k3s FILE --k3s-sha256 HEX given; the production image pins one, plan §7.4)');

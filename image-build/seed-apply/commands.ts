@@ -8,7 +8,7 @@ import type { Change, PlanPart } from './changes';
  * milliseconds, and the units start only when the script exists (nothing to run, nothing started).
  */
 
-export type CommandPhase = 'boot_cmd' | 'run_cmd';
+export type CommandPhase = 'init_cmd' | 'boot_cmd' | 'run_cmd';
 
 /** `s` as one single-quoted sh word (POSIX.1-2017 XCU §2.2.2): `'` becomes `'\''`. */
 export function shellQuote(s: string): string {
@@ -54,4 +54,18 @@ export function planCommands(seed: Seed, runDir: string): PlanPart {
     summary[phase] = String(commands.length);
   }
   return { changes, summary };
+}
+
+/**
+ * The seed's `init_cmd` (k3OS: run first, before the rest of the config): a script the applier runs itself before it
+ * makes any other change, so an init command sees the node as the image left it, and its effects come before
+ * boot_cmd's and run_cmd's. Same script shape as the other phases: output prefixed, failures reported, never fatal.
+ */
+export function planInitCmd(seed: Seed, runDir: string): PlanPart {
+  const commands = seed.init_cmd ?? [];
+  if (commands.length === 0) return { changes: [], summary: {} };
+  return {
+    changes: [{ kind: 'run', path: `${runDir}/init_cmd.sh`, script: commandScript('init_cmd', commands) }],
+    summary: { init_cmd: String(commands.length) },
+  };
 }

@@ -1,15 +1,20 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseSeedYaml } from '../../shared/seed-yaml';
 import { applyPlan } from './apply';
 import { planSeed } from './plan';
+import { seedReport } from './report';
 
 /**
- * `node apply-seed.js [--seed PATH] [--root DIR] [--run-dir DIR] [--dry-run]`: applies the node's seed
+ * `node apply-seed.js [--seed PATH] [--root DIR] [--run-dir DIR] [--report PATH] [--sys-class-net DIR] [--dry-run]`:
+ * applies the node's seed
  * (`macula/system/config.yaml` on MACULAOS_STATE, mounted by the initramfs at /run/maculaos/state) at boot, from
  * maculaos-seed.service, before the network, Avahi, SSH, the firewall and the keyboard come up. A node without a seed,
  * or with one it refuses, still boots: it says so and goes on with the image's defaults.
- * Prints one `MACULAOS: …` line that tests read from the serial console; never a secret.
+ * Prints one `MACULAOS: …` line that tests read from the serial console; never a secret. Leaves the seed report
+ * (report.ts: per setting applied, failed and why, or not applicable) at `--report`, by default
+ * `<run-dir>/seed-report.json`, which the agent serves to the desktop MACed with the pairing key.
  */
 
 const DEFAULT_SEED = '/run/maculaos/state/macula/system/config.yaml';
@@ -27,8 +32,11 @@ async function main(): Promise<void> {
       root: { type: 'string', default: '/' },
       'run-dir': { type: 'string', default: '/run/maculaos' },
       'dry-run': { type: 'boolean', default: false },
+      report: { type: 'string' },
+      'sys-class-net': { type: 'string', default: '/sys/class/net' },
     },
   });
+  const reportPath = values.report ?? `${values['run-dir']}/seed-report.json`;
   let text: string;
   try {
     text = await readFile(values.seed, 'utf8');
@@ -46,10 +54,16 @@ async function main(): Promise<void> {
     return;
   }
   if (values['dry-run']) {
-    console.log(JSON.stringify(plan.changes.map((c) => c.path)));
+    console.log(JSON.stringify(plan.changes.map((c) => ('path' in c ? c.path : `(${c.kind} ${c.user})`))));
   } else {
-    await applyPlan(plan, values.root, values.root === '/');
+    const report = await seedReport(await applyPlan(plan, values.root, values.root === '/'), new Date(), values['sys-class-net']);
+    await mkdir(dirname(reportPath), { recursive: true });
+    // Not a secret (keys and reasons only), but the node's business: 0600 like the seed.
+    await writeFile(reportPath, `${JSON.stringify(report)}\n`, { mode: 0o600 });
+    const failed = report.entries.filter((e) => e.status === 'failed').map((e) => e.key);
+    if (failed.length > 0) await say(`MACULAOS: seed settings failed: ${failed.join(' ')} (the desktop shows why)`);
   }
+  for (const note of plan.notes) await say(`MACULAOS: seed: ${note}`);
   const fields = Object.entries(plan.summary).map(([k, v]) => `${k}=${v}`).join(' ');
   await say(`MACULAOS: seed applied ${fields}`);
 }

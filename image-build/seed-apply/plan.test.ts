@@ -25,7 +25,7 @@ describe('planSeed', () => {
     expect(file(plan, '/etc/default/locale')?.content).toBe('LANG=de_DE.UTF-8\n');
     expect(file(plan, '/home/macula/.ssh/authorized_keys')).toMatchObject({ content: `${KEY}\n`, mode: 0o600, owner: 'macula:macula' });
     expect(file(plan, '/run/maculaos/firewall.d/ssh.nft')?.content).toContain('{ 22 }');
-    expect(JSON.parse(file(plan, '/run/maculaos/mesh-roles')?.content ?? '')).toEqual({ bootstrap: false, relay: true });
+    expect(JSON.parse(String(file(plan, '/run/maculaos/mesh-roles')?.content))).toEqual({ bootstrap: false, relay: true });
     expect(plan.summary).toMatchObject({ hostname: 'e2e-node-1', mesh: 'relay', ssh_keys: '1' });
     // The pairing key is the agent's business: never in a planned file or the summary.
     expect(JSON.stringify(plan)).not.toContain('A'.repeat(43));
@@ -34,9 +34,12 @@ describe('planSeed', () => {
   it('opens no SSH port, runs nothing and removes earlier network and k3s settings for an empty seed', () => {
     const plan = planSeed(parseSeedYaml('maculaos: {}\n', 'test'), '/run/maculaos');
     expect(plan.hostname).toBeUndefined();
-    expect(plan.changes.filter((c) => c.kind !== 'remove').map((c) => c.path)).toEqual(['/run/maculaos/mesh-roles', '/run/maculaos/k3s.env']);
+    expect(plan.changes.filter((c) => c.kind !== 'remove').map((c) => c.kind === 'file' && c.path)).toEqual(['/run/maculaos/mesh-roles', '/etc/environment', '/run/maculaos/k3s.env']);
     expect(plan.changes.filter((c) => c.kind === 'remove').map((c) => c.path).sort()).toEqual([
+      '/etc/modprobe.d/50-maculaos-seed.conf',
+      '/etc/modules-load.d/50-maculaos-seed.conf',
       '/etc/rancher/k3s/config.yaml',
+      '/etc/sysctl.d/50-maculaos-seed.conf',
       '/etc/systemd/resolved.conf.d/50-maculaos-seed.conf',
       '/etc/systemd/timesyncd.conf.d/50-maculaos-seed.conf',
       '/etc/wpa_supplicant/maculaos.conf',
@@ -46,9 +49,12 @@ describe('planSeed', () => {
   });
 
   it('treats empty lists as absent: no scripts, no Wi-Fi, no drop-ins, no labels', () => {
-    const seed = parseSeedYaml('boot_cmd: []\nrun_cmd: []\nmaculaos:\n  wifi: []\n  ntp_servers: []\n  dns_nameservers: []\n  labels: {}\n', 'test');
+    const seed = parseSeedYaml(
+      'init_cmd: []\nboot_cmd: []\nrun_cmd: []\nmaculaos:\n  wifi: []\n  ntp_servers: []\n  dns_nameservers: []\n  labels: {}\n  modules: []\n  sysctls: {}\n  environment: {}\n  k3s_args: []\n  taints: []\n',
+      'test',
+    );
     const plan = planSeed(seed, '/run/maculaos');
-    expect(plan.changes.filter((c) => c.kind === 'file').map((c) => c.path)).toEqual(['/run/maculaos/mesh-roles', '/run/maculaos/k3s.env']);
+    expect(plan.changes.filter((c) => c.kind !== 'remove').map((c) => c.kind === 'file' && c.path)).toEqual(['/run/maculaos/mesh-roles', '/etc/environment', '/run/maculaos/k3s.env']);
     expect(plan.summary).toEqual({ mesh: 'none' });
   });
 
@@ -112,7 +118,7 @@ describe('planSeed', () => {
 
   it('lets write_files override a file the seed fields wrote (it comes last)', () => {
     const seed = parseSeedYaml('write_files: [{ path: /etc/systemd/timesyncd.conf.d/50-maculaos-seed.conf, content: "[Time]\\n" }]\nmaculaos: { ntp_servers: [192.0.2.1] }\n', 'test');
-    const paths = planSeed(seed, '/run/maculaos').changes.map((c) => c.path);
+    const paths = planSeed(seed, '/run/maculaos').changes.map((c) => ('path' in c ? c.path : c.kind));
     expect(paths.lastIndexOf(TIMESYNCD_DROPIN)).toBe(paths.length - 1);
   });
 

@@ -1,13 +1,14 @@
 import { useState } from 'react';
+import { DriveToolsView } from './drive-tools-view';
 import { FlashWizard } from './flash-wizard';
 import { FleetView } from './fleet-view';
 import type { EngineClient } from './bridge';
 
-const SECTIONS = { flash: 'Flash', fleet: 'Fleet' } as const;
+const SECTIONS = { flash: 'Flash', fleet: 'Fleet', tools: 'Drive tools' } as const;
 type Section = keyof typeof SECTIONS;
 
 /**
- * The app: the flash wizard and the fleet view, one at a time. The wizard stays mounted while hidden, so a flash in
+ * The app: the flash wizard, the fleet view and the drive tools, one at a time. The wizard stays mounted while hidden, so a flash in
  * progress keeps its state; the fleet view mounts only while shown, because mounting it starts mDNS discovery.
  */
 export function App({ bridge }: { bridge: EngineClient }) {
@@ -28,6 +29,7 @@ export function App({ bridge }: { bridge: EngineClient }) {
         <FlashWizard bridge={bridge} />
       </div>
       {section === 'fleet' && <FleetView bridge={bridge} />}
+      {section === 'tools' && <DriveToolsView bridge={bridge} />}
     </main>
   );
 }

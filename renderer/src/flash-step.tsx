@@ -8,7 +8,8 @@ import { type FlashState, initialFlash } from './flash-state';
 import { type Customisation, type ImagePick, type SeedRefusal, imageName } from './wizard-types';
 
 function imageChoice(pick: ImagePick): ImageChoice {
-  return pick.kind === 'file' ? { kind: 'file', path: pick.path } : { kind: 'catalog', entryId: catalogEntryId(pick.entry) };
+  if (pick.kind === 'file') return { kind: 'file', path: pick.path };
+  return { kind: 'catalog', entryId: catalogEntryId(pick.entry), ...(pick.allowDowngrade ? { allowDowngrade: true } : {}) };
 }
 
 function describe(c: Customisation): string {

@@ -8,6 +8,7 @@ import { VirtualList } from './virtual-list';
 
 const STATE_OPTIONS: ReadonlyArray<readonly [StateFilter, string]> = [
   ['all', 'All nodes'],
+  ['unadopted', 'Waiting to be adopted'],
   ['unpaired', 'Unpaired'],
   ['pairing', 'Pairing'],
   ['paired', 'Paired'],
@@ -48,7 +49,7 @@ function FilterBox({ filter, onChange }: { filter: FleetFilter; onChange: (f: Fl
  * viewport, discovery events are folded once per frame (use-fleet.ts), and a filter box narrows by state and name or id.
  */
 export function FleetView({ bridge }: { bridge: EngineClient }) {
-  const { model, problem, pair, cancel, dismiss } = useFleet(bridge);
+  const { model, problem, pair, adopt, cancel, dismiss } = useFleet(bridge);
   const [filter, setFilter] = useState<FleetFilter>(NO_FILTER);
   const all = useMemo(() => fleetRows(model), [model]);
   const { seen, unseen } = useMemo(() => filterRows(all, filter, model.pairings), [all, filter, model.pairings]);
@@ -76,8 +77,9 @@ export function FleetView({ bridge }: { bridge: EngineClient }) {
               key={node.key}
               node={node}
               inventory={inventory}
-              pairing={node.verdict.kind === 'known' ? model.pairings[node.nodeId] : undefined}
+              pairing={node.verdict.kind !== 'impostor' ? model.pairings[node.nodeId] : undefined}
               onPair={pair}
+              onAdopt={adopt}
               onCancel={cancel}
               onDismiss={dismiss}
             />

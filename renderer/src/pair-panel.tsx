@@ -5,6 +5,8 @@ import { type PairingEntry, pairingActive } from './fleet-model';
 
 function statusText(status: PairingView): string {
   switch (status.state) {
+    case 'adopting':
+      return 'Adopting the node with its setup code (the code never crosses the network)…';
     case 'proving':
       return 'Checking that the node proves the key seeded into it…';
     case 'starting':

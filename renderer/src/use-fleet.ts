@@ -10,6 +10,8 @@ export interface FleetControls {
   /** Why the fleet could not be listed or watched, if it could not. */
   readonly problem: string | undefined;
   pair(nodeId: string): void;
+  /** Adopts a node waiting with a setup code on its console, then pairs it. */
+  adopt(nodeId: string, code: string): void;
   cancel(nodeId: string): void;
   dismiss(nodeId: string): void;
 }
@@ -87,9 +89,9 @@ export function useFleet(bridge: EngineClient): FleetControls {
   });
 
   // Stable across renders, so the memoized node cards do not re-render for every change of the fleet.
-  const pair = useCallback((nodeId: string): void => {
-    setModel((m) => ({ ...m, pairings: { ...m.pairings, [nodeId]: { pairingId: undefined, status: { state: 'proving' } } } }));
-    bridge.invoke('fleet.pair', { nodeId }).then(
+  const start = useCallback((nodeId: string, code?: string): void => {
+    setModel((m) => ({ ...m, pairings: { ...m.pairings, [nodeId]: { pairingId: undefined, status: { state: code === undefined ? 'proving' : 'adopting' } } } }));
+    (code === undefined ? bridge.invoke('fleet.pair', { nodeId }) : bridge.invoke('fleet.adopt', { nodeId, code })).then(
       ({ pairingId }) =>
         // Its events may have come first (they travel apart from the answer): keep the newest status.
         setModel((m) => ({ ...m, pairings: { ...m.pairings, [nodeId]: { pairingId, status: m.pairings[nodeId]?.pairingId === pairingId ? (m.pairings[nodeId]?.status ?? { state: 'proving' }) : { state: 'proving' } } } })),
@@ -109,5 +111,6 @@ export function useFleet(bridge: EngineClient): FleetControls {
       return { ...m, pairings };
     }), []);
 
-  return { model, problem, pair, cancel, dismiss };
+  const pair = useCallback((nodeId: string): void => start(nodeId), [start]);
+  return { model, problem, pair, adopt: start, cancel, dismiss };
 }

@@ -11,7 +11,8 @@ export const STEP_LABEL: Record<Step, string> = { os: 'Choose OS', customise: 'C
 /** The image chosen in step 1. */
 export type ImagePick =
   | { readonly kind: 'file'; readonly path: string; readonly info: IpcResponse<'image.inspect'> }
-  | { readonly kind: 'catalog'; readonly entry: CatalogImage };
+  /** `allowDowngrade`: picked from a catalog older than one seen before, as the user chose to (choose-os). */
+  | { readonly kind: 'catalog'; readonly entry: CatalogImage; readonly allowDowngrade: boolean };
 
 /**
  * What step 2 decided: the image alone, or a validated seed form (kept to send with flash.start), and the Portal

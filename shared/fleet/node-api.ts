@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { assertNever } from '../errors';
 import { base64url32Schema } from './base64url';
 import { fingerprintSchema } from './cert-fingerprint';
+import { adoptFinishRequestSchema, adoptFinishResponseSchema, adoptStartRequestSchema, adoptStartResponseSchema } from './adopt-api';
 import { deviceAuthorizationResponseSchema } from './portal-contract';
+import { signedSeedReportSchema } from './seed-report';
 import { MESH_ROLES, archSchema, hostnameSchema, nodeIdSchema, osVersionSchema } from './seed-formats';
 import { NODE_STATES, type NodeState } from './txt-record';
 
@@ -13,6 +15,10 @@ import { NODE_STATES, type NodeState } from './txt-record';
  *   2. POST challenge {desktop_nonce}      → node_nonce and the node's proof: the desktop checks it before anything else
  *   3. POST proof {desktop_proof}          → a session token, once the desktop has shown it holds the key as well
  *   4. POST pairing/start, GET pairing/status   (session only) the Portal exchange, with the device-flow codes
+ *   5. GET  seed-report                    (session only) what the node made of its seed, MACed (seed-report.ts)
+ *
+ * A node with no pairing key (not seeded here) says `unadopted` and answers only `info` and adopt/start|finish
+ * (adopt-api.ts), which install a key; from then on it is like a node seeded with that key.
  *
  * Proofs are HMAC-SHA256 over `proofMessage` (pairing-proof.ts). Requests are strict (the node refuses what it does
  * not know); responses strip unknown fields, so a newer node still answers an older desktop.
@@ -89,6 +95,12 @@ export const NODE_API_ERRORS = [
   'rate_limited',
   'already_paired',
   'not_found',
+  // Adoption (adopt-api.ts): the node has a key already / has none yet; a wrong setup code; too many of them.
+  'not_adoptable',
+  'not_adopted',
+  'code_invalid',
+  'adoption_locked',
+  'no_seed_report',
 ] as const;
 export const nodeApiErrorSchema = z.object({ error: z.enum(NODE_API_ERRORS), message: z.string() });
 
@@ -99,6 +111,9 @@ export const NODE_API = {
   proof: { method: 'POST', path: '/api/v1/proof', auth: 'none', request: proofRequestSchema, response: proofResponseSchema },
   pairingStart: { method: 'POST', path: '/api/v1/pairing/start', auth: 'session', request: pairingStartRequestSchema, response: pairingStatusSchema },
   pairingStatus: { method: 'GET', path: '/api/v1/pairing/status', auth: 'session', request: null, response: pairingStatusSchema },
+  seedReport: { method: 'GET', path: '/api/v1/seed-report', auth: 'session', request: null, response: signedSeedReportSchema },
+  adoptStart: { method: 'POST', path: '/api/v1/adopt/start', auth: 'none', request: adoptStartRequestSchema, response: adoptStartResponseSchema },
+  adoptFinish: { method: 'POST', path: '/api/v1/adopt/finish', auth: 'none', request: adoptFinishRequestSchema, response: adoptFinishResponseSchema },
 } as const;
 export type NodeApiRoute = keyof typeof NODE_API;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { utf8Length } from '../seed';
+import { utf8Length } from '../seed-fields';
 import { fingerprintSchema } from './cert-fingerprint';
 import { FleetProtocolError } from './fleet-error';
 import { MESH_ROLES, type MeshRole, archSchema, nodeIdSchema, osVersionSchema } from './seed-formats';
@@ -17,8 +17,11 @@ export const TXT_MAX_BYTES = 200;
 /** RFC 6763 §6.1: each string is one length byte followed by at most 255 bytes. */
 const TXT_MAX_STRING_BYTES = 255;
 
-/** A node's pairing state as advertised: `pairing` while a Portal exchange is under way. */
-export const NODE_STATES = ['unpaired', 'pairing', 'paired'] as const;
+/**
+ * A node's pairing state as advertised: `pairing` while a Portal exchange is under way; `unadopted` for a node that
+ * holds no pairing key yet (not seeded here) and waits to be adopted with the setup code on its console.
+ */
+export const NODE_STATES = ['unadopted', 'unpaired', 'pairing', 'paired'] as const;
 export type NodeState = (typeof NODE_STATES)[number];
 
 /** The wire key of each field, in the order they follow `txtvers`. */
@@ -39,7 +42,7 @@ export const txtRecordSchema = z.strictObject({
   state: z.enum(NODE_STATES),
   /** SHA-256 of the node's TLS certificate (DER), base64url. */
   fingerprint: fingerprintSchema,
-  // Bounded so that the longest record (UUID id, `unpaired`, both roles, port 65535) stays within 200 bytes.
+  // Bounded so that the longest record (UUID id, `unadopted`, both roles, port 65535) stays within 200 bytes (190).
   osVersion: osVersionSchema.max(32),
   arch: archSchema,
   meshRoles: z.array(z.enum(MESH_ROLES)).refine((roles) => new Set(roles).size === roles.length, 'must not repeat a role'),

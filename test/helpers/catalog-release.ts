@@ -4,11 +4,13 @@ import { basename, join, resolve } from 'node:path';
 import { type Catalog, type CatalogImage, catalogEntryId } from '../../shared/catalog';
 import type { GpgHome } from './gpg';
 import type { TestServer } from './http-test-server';
+import { serveSignedCatalog } from './signed-catalog';
 
 /**
  * A MaculaOS release as the app meets it, made for one test: an image, its SHA256SUMS with a detached signature by a
- * real GnuPG key, and a catalog (shared/catalog.ts) naming them, all served by a test server; plus an assets directory
- * (MACULA_ASSETS_DIR) whose pinned release key is that test key, so the engine trusts the release as it trusts a real one.
+ * real GnuPG key, and a catalog (shared/catalog.ts) naming them, signed by the same key, all served by a test server;
+ * plus an assets directory (MACULA_ASSETS_DIR) whose pinned release key is that test key, so the engine trusts the
+ * release as it trusts a real one.
  */
 
 /** Which catalog entry the image is published as. */
@@ -34,7 +36,7 @@ export interface PublishedRelease {
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** Serves `image` under /release/, its signed SHA256SUMS beside it and /catalog.json listing it as `entry`. */
+/** Serves `image` under /release/, its signed SHA256SUMS beside it and /catalog.json (signed: .asc) listing it as `entry`. */
 export async function publishRelease(server: TestServer, gpg: GpgHome, image: string, entry: ReleaseEntry): Promise<PublishedRelease> {
   const bytes = await readFile(image);
   const name = basename(image);
@@ -62,8 +64,8 @@ export async function publishRelease(server: TestServer, gpg: GpgHome, image: st
     sha256sums_sig_url: server.url(sigPath),
   };
   const catalog: Catalog = { catalog_version: 1, title: 'Test release catalog', os_list: [listed] };
-  server.setFile('/catalog.json', Buffer.from(JSON.stringify(catalog, null, 2)));
-  return { catalogUrl: server.url('/catalog.json'), entry: listed, entryId: catalogEntryId(listed), imagePath, sumsPath, sigPath, sums };
+  const catalogUrl = await serveSignedCatalog(server, '/catalog.json', gpg, catalog);
+  return { catalogUrl, entry: listed, entryId: catalogEntryId(listed), imagePath, sumsPath, sigPath, sums };
 }
 
 /** An assets directory like the shipped one (links to its files) whose pinned release key is `gpg`'s public key. */

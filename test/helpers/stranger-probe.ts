@@ -20,6 +20,11 @@ const probes: { method: string; path: string; body?: unknown; token?: string }[]
   { method: 'GET', path: NODE_API.pairingStatus.path, token: nonce },
   { method: 'POST', path: NODE_API.pairingStart.path, body: { mode: 'device_flow' } },
   { method: 'GET', path: '/api/v1/pairing' },
+  { method: 'GET', path: NODE_API.seedReport.path },
+  // Adoption is open to anyone before a node has a key: its answers must still carry no setup code. The share is
+  // Curve25519's base point (u = 9), a valid point.
+  { method: 'POST', path: NODE_API.adoptStart.path, body: { sid: 'A'.repeat(22), desktop_share: `CQ${'A'.repeat(41)}` } },
+  { method: 'POST', path: NODE_API.adoptFinish.path, body: { adoption_id: nonce, desktop_confirm: 'A'.repeat(86), sealed: { iv: 'A'.repeat(16), ciphertext: 'AAAA', tag: 'A'.repeat(22) } } },
 ];
 for (const probe of probes) {
   const res = await pinnedRequest(target, probe.method, probe.path, {

@@ -8,6 +8,7 @@ import { formatBytes } from '../output';
 export const downloadCommand: Command = {
   usage: `macula download ENTRY|URL ${ACQUIRE_USAGE} [--extract FILE] [--json]`,
   summary: 'download an image with resume and cache, checking its SHA-256 and the signature of SHA256SUMS',
+  keepsAwake: 'Downloading a MaculaOS image',
   options: { ...ACQUIRE_OPTIONS, extract: { type: 'string' } },
   async run({ args, out, signal }) {
     const { image, entry } = await acquireFromArgs(args.positional(0, 'ENTRY or URL'), args, out, signal);

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { type Bmap, mappedSize } from '../../../shared/bmap';
 import { MaculaError, isErrorCode } from '../../../shared/errors';
 import { formatSize } from '../../../shared/drive';
@@ -12,19 +11,10 @@ import { findSidecarBmap } from '../../engine/source/bmap-sidecar';
 import { ejectTarget } from '../../engine/write/eject';
 import { ACQUIRE_OPTIONS, ACQUIRE_USAGE, isRemoteImage } from '../acquire-options';
 import type { Command, CommandContext } from '../command';
+import { confirm } from '../confirm';
 import { elevatedWriterCommand, isPrivileged } from '../elevation';
 import { formatBytes } from '../output';
 import { FLASH_SEED_OPTIONS, FLASH_SEED_USAGE, chooseSeeds } from '../flash-seeds';
-
-/** Asks on the terminal; anything but "yes" declines. */
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await rl.question(question)).trim().toLowerCase() === 'yes';
-  } finally {
-    rl.close();
-  }
-}
 
 /**
  * The block map to use: `--bmap FILE`, else `IMAGE.bmap` beside the image (announced), unless `--no-bmap`. Its
@@ -54,6 +44,7 @@ async function chooseBmap({ args, out }: CommandContext, image: string, source: 
 export const flashCommand: Command = {
   usage: `macula flash IMAGE|ENTRY|URL --to DEV [--to DEV …] ${FLASH_SEED_USAGE} [--bmap FILE | --no-bmap] [--no-verify] [--write-zeros] [--no-eject] [--yes] [--json] ${ACQUIRE_USAGE}`,
   summary: 'write an image (compressed or not) to drives, seeded if asked, checked first, read back and compared after',
+  keepsAwake: 'Writing drives',
   options: {
     ...ACQUIRE_OPTIONS,
     ...FLASH_SEED_OPTIONS,

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { MaculaError, isMaculaError } from '../../../shared/errors';
-import { MESH_ROLES, type MeshRole, type Seed, maskSecrets, seedWarnings, validateSeed } from '../../../shared/seed';
+import { MESH_ROLES, type MeshRole, type Seed, seedWarnings, validateSeed } from '../../../shared/seed';
+import { maskSecrets } from '../../../shared/seed-secrets';
 import { parseSeedYaml, seedToYaml } from '../../../shared/seed-yaml';
 import type { Args } from '../args';
 import type { Command } from '../command';

@@ -8,7 +8,7 @@ import type { DownloadResult } from '../download/download-types';
 import { fetchBytes } from '../download/fetch-bytes';
 import type { SignatureCheck } from '../trust/signature';
 import { verifySignedSums } from '../trust/verify-release';
-import { type FetchedBmap, fetchBmapBeside } from './fetch-bmap';
+import { type FetchedBmap, dropSidecarBmaps, fetchBmapBeside } from './fetch-bmap';
 
 /** Where an image comes from: a catalog entry (which names its signed sums) or a bare URL. */
 export type ImageOrigin = { readonly kind: 'catalog'; readonly entry: CatalogImage } | { readonly kind: 'url'; readonly url: string };
@@ -37,9 +37,9 @@ export type Trust = { readonly kind: 'signed'; readonly signer: SignatureCheck }
 export interface AcquiredImage extends DownloadResult {
   readonly fileName: string;
   readonly trust: Trust;
-  /** The catalog entry's block map, stored beside the image. */
+  /** The catalog entry's block map, stored beside the image once the signed SHA256SUMS vouched for it. */
   readonly bmap?: FetchedBmap;
-  /** Why the catalog entry's block map could not be fetched (the image is fine; it is written whole). */
+  /** Why the catalog entry's block map is not used: not in the signed sums, or not fetched (the image is written whole). */
   readonly bmapProblem?: string;
 }
 
@@ -98,12 +98,16 @@ export async function acquireImage(opts: AcquireOptions): Promise<AcquiredImage>
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   const bmapUrl = opts.origin.kind === 'catalog' ? opts.origin.entry.bmap_url : undefined;
-  if (bmapUrl === undefined) return { ...result, fileName, trust };
+  if (bmapUrl === undefined) {
+    await dropSidecarBmaps(result.path);
+    return { ...result, fileName, trust };
+  }
   try {
-    return { ...result, fileName, trust, bmap: await fetchBmapBeside(result.path, bmapUrl, signedSums, fetchOpts) };
+    const outcome = await fetchBmapBeside(result.path, bmapUrl, signedSums, fetchOpts);
+    return outcome.kind === 'stored' ? { ...result, fileName, trust, bmap: outcome.bmap } : { ...result, fileName, trust, bmapProblem: outcome.reason };
   } catch (e) {
     // A bmap that contradicts the signed sums is a tampered release; one that cannot be fetched only costs speed.
     if (isMaculaError(e, 'ERR_HASH_MISMATCH')) throw e;
-    return { ...result, fileName, trust, bmapProblem: e instanceof Error ? e.message : String(e) };
+    return { ...result, fileName, trust, bmapProblem: `no block map (${e instanceof Error ? e.message : String(e)})` };
   }
 }

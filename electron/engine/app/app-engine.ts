@@ -14,6 +14,7 @@ import { PortalSignIns } from './portal-sign-ins';
 import { ProfileStore } from './profile-store';
 import type { PortalHttpOptions } from '../portal/portal-http';
 import type { WriterLaunch } from './writer-launch';
+import type { SleepInhibitor } from './sleep-inhibitor';
 
 export interface AppEngineOptions {
   /** How flashes reach the drives (in-process as root, else the elevated writer); decided per flash. */
@@ -35,6 +36,8 @@ export interface AppEngineOptions {
    * the sign-in, the catalog and downloads trust `extra-ca.pem` in the config directory when there is one.
    */
   readonly portal?: PortalHttpOptions;
+  /** Keeps the computer awake during a flash; default: the platform's tool as a child process (sleep-inhibitor.ts). */
+  readonly inhibitor?: SleepInhibitor;
 }
 
 /** The engine as the app shells (Electron main, web server) use it: request handlers and one event stream. */
@@ -56,9 +59,9 @@ export function createAppEngine(options: AppEngineOptions): AppEngine {
   const watch = new FleetWatch({ fleetDir, emit, ...discovery, ...(options.fleetLeaseMs !== undefined ? { leaseMs: options.fleetLeaseMs } : {}) });
   const pairings = new FleetPairings({ fleetDir, watch, emit, ...discovery });
   const signIns = new PortalSignIns({ emit, extraCa, ...(options.portal ? { http: options.portal } : {}) });
-  const flashes = new FlashSessions(options.launch, emit, extraCa, signIns);
+  const flashes = new FlashSessions(options.launch, emit, extraCa, signIns, configDir, options.inhibitor);
   return {
-    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, profiles: new ProfileStore(configDir), signIns, extraCa, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
+    handlers: createIpcHandlers({ flashes, fleet: { fleetDir, watch, pairings }, profiles: new ProfileStore(configDir), signIns, extraCa, configDir, ...(options.driveSource ? { driveSource: options.driveSource } : {}) }),
     subscribe: (listener) => hub.subscribe(listener),
     close: () => {
       flashes.cancelAll();

@@ -21,6 +21,8 @@ export interface FlashSessionPlan {
   readonly launch: WriterLaunch;
   /** Reads the user's extra CA bundle (extra-ca.ts) for the catalog, sums and image downloads. */
   readonly extraCa?: () => Promise<Buffer | undefined>;
+  /** Where the catalog versions seen are remembered (load-catalog.ts). */
+  readonly configDir?: string;
 }
 
 /** Progress at most this often per target (a stream of events, not a flood), phase changes always. */
@@ -76,7 +78,7 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
   let writing = false;
   try {
     const ca = plan.image.kind === 'catalog' ? await plan.extraCa?.() : undefined;
-    const image = await resolveImage(plan.image, signal, ca, ({ bytes, total, rate, etaSeconds }) =>
+    const image = await resolveImage(plan.image, signal, { ca, configDir: plan.configDir }, ({ bytes, total, rate, etaSeconds }) =>
       emit({ type: 'flash.stage', flashId, stage: 'downloading', bytes, rate, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) }),
     );
     emit({ type: 'flash.stage', flashId, stage: 'checking', bytes: 0, rate: 0 });

@@ -4,6 +4,7 @@ import type { IpcRequest, IpcResponse } from '../../../shared/ipc-contract';
 import type { FlashEvent } from '../../../shared/ipc-events';
 import { validateSeedForm } from '../../../shared/seed-form';
 import { type FlashSessionPlan, runFlashSession } from './flash-session';
+import { type SleepInhibitor, keptAwake, processInhibitor } from './sleep-inhibitor';
 import type { PortalSignIns } from './portal-sign-ins';
 import { type MintTokens, type TargetSeed, expandTargetSeeds } from './target-seeds';
 import type { WriterLaunch } from './writer-launch';
@@ -38,6 +39,10 @@ export class FlashSessions {
     private readonly extraCa?: () => Promise<Buffer | undefined>,
     /** The Portal sign-ins a flash may name to mint its targets' enrollment tokens. */
     private readonly signIns?: PortalSignIns,
+    /** Where the catalog versions seen are remembered (load-catalog.ts). */
+    private readonly configDir?: string,
+    /** Keeps the computer awake while a flash runs (the Electron shell passes its powerSaveBlocker). */
+    private readonly inhibitor: SleepInhibitor = processInhibitor(),
   ) {}
 
   /** Checks the request and expands the seeds, then starts the flash and returns its id at once. */
@@ -55,8 +60,8 @@ export class FlashSessions {
     const seeds = await seedsFor(request, mint);
     const flashId = randomUUID();
     this.running.set(flashId, controller);
-    const plan: FlashSessionPlan = { flashId, image: request.image, targets: request.targets, seeds, verify: request.verify, launch: this.launch(), ...(this.extraCa ? { extraCa: this.extraCa } : {}) };
-    void runFlashSession(plan, controller.signal, this.emit).finally(() => this.running.delete(flashId));
+    const plan: FlashSessionPlan = { flashId, image: request.image, targets: request.targets, seeds, verify: request.verify, launch: this.launch(), ...(this.extraCa ? { extraCa: this.extraCa } : {}), ...(this.configDir !== undefined ? { configDir: this.configDir } : {}) };
+    void keptAwake(this.inhibitor, 'Writing drives', () => runFlashSession(plan, controller.signal, this.emit)).finally(() => this.running.delete(flashId));
     return { flashId };
   }
 

@@ -6,6 +6,7 @@ import type { FleetEvent } from '../../../shared/ipc-events';
 import type { PairingView } from '../../../shared/ipc-fleet';
 import type { DiscoveryOptions } from '../fleet/discovery';
 import { chooseNode, findNode, matchesNode, nodeEndpoint } from '../fleet/find-node';
+import { adoptNode } from '../fleet/adopt-node';
 import { pairNode } from '../fleet/pair-node';
 import { sightingOf } from '../fleet/sighting';
 import type { FleetWatch } from './fleet-watch';
@@ -64,14 +65,15 @@ async function statusView(status: PairingStatus, qr: (link: string) => Promise<s
 /**
  * Pairings the app runs (`fleet.pair`): the same steps as `macula pair` — the one genuine advertisement of the node,
  * its key proven both ways by pair-node.ts, the Portal exchange followed — reported as `fleet.pairing` events.
- * One pairing per node at a time.
+ * With a setup code (`fleet.adopt`) the node is adopted first, as `macula adopt` does. One pairing per node at a time.
  */
 export class FleetPairings {
   private readonly running = new Map<string, { nodeId: string; controller: AbortController }>();
 
   constructor(private readonly options: FleetPairingsOptions) {}
 
-  start(nodeId: string): { pairingId: string } {
+  /** Pairs `nodeId`; with `setupCode`, adopts it by that code first (a node waiting with `st=unadopted`). */
+  start(nodeId: string, setupCode?: string): { pairingId: string } {
     for (const p of this.running.values()) {
       if (p.nodeId === nodeId) throw new MaculaError('ERR_USAGE', `node ${nodeId} is being paired already`);
     }
@@ -87,8 +89,8 @@ export class FleetPairings {
     const qr = qrCache();
     // The node's own `failed` status already says why; pair-node.ts's error after it would only repeat it.
     let nodeFailed = false;
-    enqueue(() => ({ state: 'proving' }));
-    void this.run(nodeId, controller.signal, (s) => {
+    enqueue(() => ({ state: setupCode === undefined ? 'proving' : 'adopting' }));
+    void this.run(nodeId, setupCode, controller.signal, () => enqueue(() => ({ state: 'proving' })), (s) => {
       nodeFailed = s.state === 'failed';
       enqueue(() => statusView(s, qr));
     })
@@ -112,11 +114,18 @@ export class FleetPairings {
     for (const p of this.running.values()) p.controller.abort();
   }
 
-  private async run(nodeId: string, signal: AbortSignal, onStatus: (s: PairingStatus) => void): Promise<void> {
+  private async run(nodeId: string, setupCode: string | undefined, signal: AbortSignal, onAdopted: () => void, onStatus: (s: PairingStatus) => void): Promise<void> {
     const { fleetDir, watch } = this.options;
     const found = watch.watching ? watch.nodes().filter((n) => matchesNode(n, nodeId)) : await findNode(nodeId, this.options.findTimeoutS ?? 10, signal, this.options.discovery);
+    const node = chooseNode(nodeId, found, withInventory(fleetDir, (inventory) => inventory.knownNodes()));
+    if (setupCode !== undefined) {
+      if (node.txt.state !== 'unadopted') throw new MaculaError('ERR_USAGE', `node ${node.name} is ${node.txt.state}, not waiting to be adopted`);
+      await adoptNode({ nodeId: node.nodeId, hostname: node.name, osVersion: node.txt.osVersion, endpoint: nodeEndpoint(node), code: setupCode, fleetDir });
+      // Adopted: it is in the inventory, pinned; the view lists it again and the verdict becomes `known`.
+      watch.inventoryChanged();
+      onAdopted();
+    }
     const known = withInventory(fleetDir, (inventory) => inventory.knownNodes());
-    const node = chooseNode(nodeId, found, known);
     // The pin pair-node.ts sets on the node's proof changes verdicts: an advertisement with another certificate is
     // from then on an impostor, and the view must say so at once.
     let pinnedSeen = known.find((k) => k.nodeId === nodeId)?.pinnedFingerprint != null;
@@ -125,6 +134,8 @@ export class FleetPairings {
       endpoint: nodeEndpoint(node),
       fleetDir,
       signal,
+      // The report lands in the inventory (seed-report-fetch.ts): list it again so the card shows it.
+      onSeedReport: () => watch.inventoryChanged(),
       onStatus: (status) => {
         if (!pinnedSeen) {
           pinnedSeen = true;

@@ -67,6 +67,8 @@ export function inventoryView(node: FlashedNodeRow, history: readonly SightingRo
     imageName: node.image_name,
     seededAt: node.seeded_at,
     pinned: node.pinned_fingerprint !== null,
+    origin: node.origin,
+    seedReport: node.seed_report,
     history: history.map((s) => ({ state: s.state, firstSeen: s.first_seen, lastSeen: s.last_seen, osVersion: s.os_version, addresses: [...s.addresses] })),
   };
 }

@@ -58,7 +58,7 @@ describe('fleet channels of the app engine', () => {
 
   it('lists the inventory with its history and without the pairing key', async () => {
     const list = await call('fleet.list', {});
-    expect(list['inventory']).toEqual([{ nodeId: NODE_ID, hostname: 'edge-01', imageName: 'maculaos.iso', seededAt: expect.any(String), pinned: false, history: [] }]);
+    expect(list['inventory']).toEqual([{ nodeId: NODE_ID, hostname: 'edge-01', imageName: 'maculaos.iso', seededAt: expect.any(String), pinned: false, origin: 'flashed', seedReport: null, history: [] }]);
     expect(JSON.stringify(list)).not.toContain(key);
     // The key is still in its own file, beside the database.
     expect((await readdir(join(dir, 'keys'))).length).toBe(1);

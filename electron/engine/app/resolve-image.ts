@@ -42,7 +42,7 @@ async function loadBmap(path: string | undefined, source: ImageSource): Promise<
 export async function resolveImage(
   choice: ImageChoice,
   signal: AbortSignal,
-  ca: Buffer | undefined,
+  where: { readonly ca: Buffer | undefined; readonly configDir: string | undefined },
   onDownload: (p: ByteProgress) => void,
 ): Promise<ResolvedImage> {
   let path: string;
@@ -52,8 +52,14 @@ export async function resolveImage(
     path = choice.path;
     bmapPath = await findSidecarBmap(path);
   } else {
-    const trust = ca ? { ca } : {};
-    const { catalog } = await loadCatalog({ ...(choice.catalogUrl !== undefined ? { url: choice.catalogUrl } : {}), ...trust });
+    const trust = where.ca ? { ca: where.ca } : {};
+    const { catalog } = await loadCatalog({
+      ...(choice.catalogUrl !== undefined ? { url: choice.catalogUrl } : {}),
+      ...trust,
+      ...(where.configDir !== undefined ? { configDir: where.configDir } : {}),
+      // What the user chose when the catalog was shown (choose-os), not decided again here.
+      allowDowngrade: choice.allowDowngrade ?? false,
+    });
     const acquired = await acquireImage({
       origin: { kind: 'catalog', entry: findCatalogEntry(catalog, choice.entryId) },
       keys: await loadTrustedKeys(),

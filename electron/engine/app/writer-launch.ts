@@ -102,7 +102,7 @@ export function elevationPlan(host: ElevationHost, runtime: WriterRuntime, relay
       // sudo needs a terminal the app does not have; osascript shows the system's authorization dialog. `do shell
       // script` returns only when the command ends and keeps no stdio, hence the FIFO relay.
       const ends = relay ?? { input: '/tmp/macula-writer.in', output: '/tmp/macula-writer.out' };
-      const script = `do shell script ${appleScriptString(relayShellLine(runtime, ends))} with administrator privileges`;
+      const script = `do shell script ${appleScriptString(relayShellLine(runtime, ends, host.uid))} with administrator privileges`;
       return { kind: 'relay', via: 'osascript', command: ['/usr/bin/osascript', '-e', script], relay: ends };
     }
     case 'win32':
@@ -125,8 +125,10 @@ export function elevationPlan(host: ElevationHost, runtime: WriterRuntime, relay
  * The POSIX shell line osascript's `do shell script` runs as root: the writer with its variables, stdin from the input
  * FIFO and stdout to the output FIFO (opened in that order, input first).
  */
-export function relayShellLine(runtime: WriterRuntime, ends: RelayEndpoints): string {
-  const env = Object.entries(runtime.env ?? {}).map(([k, v]) => `${k}=${v}`);
+export function relayShellLine(runtime: WriterRuntime, ends: RelayEndpoints, callerUid?: number): string {
+  // SUDO_UID, as sudo would set it: the writer opens the user's files with the user's rights (writer-caller.ts).
+  const caller = callerUid !== undefined ? { SUDO_UID: String(callerUid) } : {};
+  const env = Object.entries({ ...runtime.env, ...caller }).map(([k, v]) => `${k}=${v}`);
   const line = [...env, ...runtime.node, runtime.script, ...WRITER_ARGS].map(shQuote).join(' ');
   return `${line} <${shQuote(ends.input)} >${shQuote(ends.output)}`;
 }

@@ -24,19 +24,24 @@ export function judgeNode(node: DiscoveredNode, known: readonly KnownNode[]): Ve
  * second more, so an impostor answering alongside the real node is seen too.
  */
 export async function findNode(wanted: string, timeoutS: number, signal: AbortSignal | undefined, options: DiscoveryOptions = {}): Promise<DiscoveredNode[]> {
+  return findMatching((n) => matchesNode(n, wanted), timeoutS, signal, options);
+}
+
+/** The advertisements `match` accepts, heard as findNode hears them (`macula adopt` with no name: every unadopted node). */
+export async function findMatching(match: (node: DiscoveredNode) => boolean, timeoutS: number, signal: AbortSignal | undefined, options: DiscoveryOptions = {}): Promise<DiscoveredNode[]> {
   const discovery = new FleetDiscovery(options);
   try {
     discovery.start();
     const deadline = Date.now() + timeoutS * 1000;
     let firstSeen: number | undefined;
     while (Date.now() < deadline && !signal?.aborted) {
-      const found = discovery.nodes().filter((n) => matchesNode(n, wanted));
+      const found = discovery.nodes().filter(match);
       if (found.length > 0) firstSeen ??= Date.now();
       // One more second after the first answer: every responder on the LAN answers the same query.
       if (firstSeen !== undefined && Date.now() - firstSeen > 1000) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    return discovery.nodes().filter((n) => matchesNode(n, wanted));
+    return discovery.nodes().filter(match);
   } finally {
     await discovery.stop();
   }

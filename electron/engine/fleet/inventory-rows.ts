@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fingerprintSchema } from '../../../shared/fleet/cert-fingerprint';
 import { hostnameSchema, nodeIdSchema, osVersionSchema } from '../../../shared/fleet/seed-formats';
+import { seedReportSchema } from '../../../shared/fleet/seed-report';
 import { NODE_STATES } from '../../../shared/fleet/txt-record';
 
 /**
@@ -11,12 +12,32 @@ import { NODE_STATES } from '../../../shared/fleet/txt-record';
 
 const isoTime = z.iso.datetime();
 
-/** A node this desktop flashed and seeded. The pairing key is not here: it is in its own 0600 file (key-store.ts). */
+/** The seed report column: JSON text, parsed and checked on the way out (null when none was received). */
+const storedSeedReport = z
+  .string()
+  .nullable()
+  .transform((text, ctx) => {
+    if (text === null) return null;
+    try {
+      return seedReportSchema.parse(JSON.parse(text) as unknown);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'stored seed report is not a seed report' });
+      return z.NEVER;
+    }
+  });
+
+/**
+ * A node this desktop flashed and seeded, or adopted by its setup code. The pairing key is not here: it is in its own
+ * 0600 file (key-store.ts).
+ */
 export const flashedNodeRowSchema = z.object({
   node_id: nodeIdSchema,
   hostname: hostnameSchema,
   image_name: z.string().min(1),
-  image_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Empty for an adopted node: this desktop never saw its image. */
+  image_sha256: z.string().regex(/^([0-9a-f]{64})?$/),
+  origin: z.enum(['flashed', 'adopted']).default('flashed'),
+  seed_report: storedSeedReport.default(null),
   seeded_at: isoTime,
   /** Pinned at the first authenticated contact (pairing); null before. */
   pinned_fingerprint: fingerprintSchema.nullable(),

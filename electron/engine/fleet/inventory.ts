@@ -13,8 +13,8 @@ import { type FlashedNodeRow, type InventoryNode, type SightingRow, flashedNodeR
  * write at once; SQLite's own locking keeps each write whole, which a read-modify-write of a file never would.
  */
 
-/** Schema version in `PRAGMA user_version`; migrations go in `migrate` when it grows. */
-const SCHEMA_VERSION = 1;
+/** Schema version in `PRAGMA user_version`; MIGRATIONS[v] takes a version-v database to v + 1. */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS nodes (
@@ -39,8 +39,26 @@ CREATE TABLE IF NOT EXISTS sightings (
 CREATE INDEX IF NOT EXISTS sightings_by_node ON sightings(node_id, id);
 `;
 
+/**
+ * Version 1 → 2 (issue 14): `origin` says whether this desktop flashed the node or adopted it by its setup code;
+ * `seed_report` keeps the node's last seed report whose MAC checked out (JSON text, shared/fleet/seed-report.ts).
+ */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  1: `ALTER TABLE nodes ADD COLUMN origin TEXT NOT NULL DEFAULT 'flashed';
+      ALTER TABLE nodes ADD COLUMN seed_report TEXT;`,
+};
+
+/** Brings a database at `version` (0: new) up to SCHEMA_VERSION, in one transaction. */
+function migrate(db: Database.Database, version: number): void {
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    for (let v = Math.max(1, version); v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '');
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
+
 /** What `recordFlashedNode` stores in the database (the key goes to the key store). */
-export type FlashedNode = Omit<FlashedNodeRow, 'pinned_fingerprint'>;
+export type FlashedNode = Omit<FlashedNodeRow, 'pinned_fingerprint' | 'origin' | 'seed_report'>;
 
 /** A node as discovery saw it, for the history. */
 export interface Sighting {
@@ -82,8 +100,7 @@ export class FleetInventory {
       if (typeof version === 'number' && version > SCHEMA_VERSION) {
         throw new MaculaError('ERR_IO', `fleet inventory ${dir} has schema ${version}, newer than this version reads (${SCHEMA_VERSION})`);
       }
-      db.exec(SCHEMA);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      migrate(db, typeof version === 'number' ? version : 0);
     } catch (e) {
       if (e instanceof MaculaError) throw e;
       throw new MaculaError('ERR_IO', `cannot open the fleet inventory in ${dir}: ${(e as Error).message}`, { path: dir });
@@ -93,15 +110,34 @@ export class FleetInventory {
 
   /** Adds or replaces a flashed node. Re-flashing a node id keeps its history but drops its pin (new certificate). */
   addFlashedNode(node: FlashedNode): void {
-    const row = flashedNodeRowSchema.parse({ ...node, pinned_fingerprint: null });
+    this.addNode(node, 'flashed', null);
+  }
+
+  /**
+   * Adds a node adopted by its setup code (adopt-node.ts), pinned at once: the certificate is the one the exchange
+   * was bound to. Like a flashed node from then on; `origin` says how it came.
+   */
+  addAdoptedNode(node: Omit<FlashedNode, 'image_sha256'>, fingerprint: string): void {
+    this.addNode({ ...node, image_sha256: '' }, 'adopted', fingerprint);
+  }
+
+  private addNode(node: FlashedNode, origin: FlashedNodeRow['origin'], pinned: string | null): void {
+    const row = flashedNodeRowSchema.parse({ ...node, pinned_fingerprint: pinned, origin, seed_report: null });
     this.db
       .prepare(
-        `INSERT INTO nodes (node_id, hostname, image_name, image_sha256, seeded_at, pinned_fingerprint)
-         VALUES (@node_id, @hostname, @image_name, @image_sha256, @seeded_at, NULL)
+        `INSERT INTO nodes (node_id, hostname, image_name, image_sha256, seeded_at, pinned_fingerprint, origin, seed_report)
+         VALUES (@node_id, @hostname, @image_name, @image_sha256, @seeded_at, @pinned_fingerprint, @origin, NULL)
          ON CONFLICT(node_id) DO UPDATE SET hostname = excluded.hostname, image_name = excluded.image_name,
-           image_sha256 = excluded.image_sha256, seeded_at = excluded.seeded_at, pinned_fingerprint = NULL`,
+           image_sha256 = excluded.image_sha256, seeded_at = excluded.seeded_at, pinned_fingerprint = excluded.pinned_fingerprint,
+           origin = excluded.origin, seed_report = NULL`,
       )
       .run(row);
+  }
+
+  /** Keeps a node's seed report, given as the JSON text whose MAC the caller checked (seed-report-fetch.ts). */
+  setSeedReport(nodeId: string, report: string): void {
+    const result = this.db.prepare('UPDATE nodes SET seed_report = ? WHERE node_id = ?').run(report, nodeId);
+    if (result.changes === 0) throw new MaculaError('ERR_USAGE', `node ${nodeId} is not in the fleet inventory`);
   }
 
   /** Pins a node's certificate fingerprint (after its proof checked out). */
@@ -186,22 +222,15 @@ export class FleetInventory {
   list(): InventoryNode[] {
     const rows = this.db
       .prepare(
-        `SELECT n.node_id, n.hostname, n.image_name, n.image_sha256, n.seeded_at, n.pinned_fingerprint,
-           s.id AS s_id, s.first_seen AS s_first_seen, s.last_seen AS s_last_seen, s.state AS s_state,
+        `SELECT n.*, s.id AS s_id, s.first_seen AS s_first_seen, s.last_seen AS s_last_seen, s.state AS s_state,
            s.fingerprint AS s_fingerprint, s.os_version AS s_os_version, s.addresses AS s_addresses, s.interfaces AS s_interfaces
          FROM nodes n LEFT JOIN sightings s ON s.id = (SELECT MAX(id) FROM sightings WHERE node_id = n.node_id)
          ORDER BY n.hostname, n.node_id`,
       )
       .all() as Array<Record<string, unknown>>;
     return rows.map((raw) => {
-      const node = flashedNodeRowSchema.parse({
-        node_id: raw['node_id'],
-        hostname: raw['hostname'],
-        image_name: raw['image_name'],
-        image_sha256: raw['image_sha256'],
-        seeded_at: raw['seeded_at'],
-        pinned_fingerprint: raw['pinned_fingerprint'],
-      });
+      // Every column of the node (whatever later schema versions add), none of the sighting's.
+      const node = flashedNodeRowSchema.parse(Object.fromEntries(Object.entries(raw).filter(([key]) => !key.startsWith('s_'))));
       const lastSeen =
         raw['s_id'] === null
           ? null

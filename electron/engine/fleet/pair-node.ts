@@ -6,6 +6,8 @@ import { FleetInventory } from './inventory';
 import { readPairingKey } from './key-store';
 import { expectAnswer, openNodeSession } from './node-session';
 import { type NodeEndpoint, callNode } from './pinned-https';
+import type { SeedReport } from '../../../shared/fleet/seed-report';
+import { fetchSeedReport } from './seed-report-fetch';
 
 /**
  * Pairing a node this desktop flashed (issue 5; plan §8.1 with the desktop in place of the phone): check it against the
@@ -25,6 +27,8 @@ export interface PairNodeOptions {
    * `verification_uri_complete` carries the pinned node id and fingerprint (`boundVerificationUri`).
    */
   readonly onStatus?: (status: PairingStatus) => void;
+  /** The node's seed report, once its MAC checked out (undefined: the node applied no seed this boot). */
+  readonly onSeedReport?: (report: SeedReport | undefined) => void;
   readonly signal?: AbortSignal;
   /** Give up after this long (default 15 minutes: a device code's usual life). */
   readonly timeoutMs?: number;
@@ -78,6 +82,7 @@ export async function pairNode(options: PairNodeOptions): Promise<Extract<Pairin
   const token = await openNodeSession(endpoint, key);
   // The node proved the key we seeded: from now on only this certificate is that node.
   if (pinned === null) pin(options);
+  options.onSeedReport?.(await fetchSeedReport(endpoint, token, options.nodeId, key, options.fleetDir));
   const started = Date.now();
   const deadline = started + (options.timeoutMs ?? 15 * 60_000);
   let status = expectAnswer(await callNode(endpoint, 'POST', NODE_API.pairingStart.path, { body: { mode: 'auto' }, token }), NODE_API.pairingStart.response, 'pairing/start');

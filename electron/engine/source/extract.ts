@@ -14,7 +14,7 @@ import type { ImageSource } from './image-source';
 export interface ExtractOptions {
   readonly onProgress?: ProgressListener | undefined;
   readonly signal?: AbortSignal | undefined;
-  /** Uncompressed size the image must have (ERR_SIZE_MISMATCH otherwise). */
+  /** Uncompressed size the image must have (ERR_SIZE_MISMATCH otherwise, as soon as more bytes come out). */
   readonly expectedSize?: number | undefined;
   /** SHA-256 (hex) the uncompressed image must have (ERR_HASH_MISMATCH otherwise). */
   readonly expectedSha256?: string | undefined;
@@ -26,18 +26,49 @@ export interface ExtractResult {
   readonly sha256: string;
 }
 
-/** Streams the decompressed image through the hasher and a progress tap into `sink`. */
+/**
+ * The most bytes the image may decode to: the size promised (catalog `extract_size`), else the size the container
+ * records reliably (ImageSource.sizeHint). A decoder that produces more is stopped at once: a decompression bomb
+ * (1 GiB of zeros is 150 KiB of .xz) must not fill the disk before the size check at the end could refuse it.
+ */
+function decodedCap(source: ImageSource, opts: ExtractOptions): number | undefined {
+  const declared = opts.expectedSize;
+  if (declared !== undefined && source.sizeHint !== undefined && source.sizeHint !== declared) {
+    // The container (zip header, xz index) already says the image is not the one promised: refuse before decoding.
+    throw new MaculaError('ERR_SIZE_MISMATCH', `image in ${source.path} records ${source.sizeHint} bytes, expected ${declared}`, {
+      path: source.path,
+      expected: declared,
+      actual: source.sizeHint,
+    });
+  }
+  return declared ?? source.sizeHint;
+}
+
+function pastCap(source: ImageSource, cap: number, seen: number): MaculaError {
+  return new MaculaError(
+    'ERR_SIZE_MISMATCH',
+    `image in ${source.path} decodes to more than the declared ${cap} bytes (stopped after ${seen}): damaged, or a decompression bomb`,
+    { path: source.path, expected: cap, actual: seen },
+  );
+}
+
+/** Streams the decompressed image through a size guard, the hasher and a progress tap into `sink`. */
 async function drain(source: ImageSource, sink: Writable, phase: ByteProgress['phase'], opts: ExtractOptions): Promise<ExtractResult> {
   if (opts.signal?.aborted) throw abortedError(source.path);
+  const cap = decodedCap(source, opts);
   const meter = new ProgressMeter(phase, opts.onProgress, source.sizeHint ?? opts.expectedSize);
   const hasher = new HashingStream();
-  const tap = new Transform({
+  let seen = 0;
+  // Ahead of the hasher and the sink, so not one byte past the cap is hashed or written.
+  const guard = new Transform({
     transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      if (cap !== undefined && seen > cap) return done(pastCap(source, cap, seen));
       meter.add(chunk.length);
       done(null, chunk);
     },
   });
-  await pipeline(source.createReadStream(opts.signal), hasher, tap, sink);
+  await pipeline(source.createReadStream(opts.signal), guard, hasher, sink);
   meter.finish();
   return { size: hasher.bytes, sha256: hasher.digest() };
 }
@@ -74,7 +105,8 @@ async function closed(stream: WriteStream): Promise<void> {
 
 /**
  * Decompresses `source` to `destPath` via `destPath.part` (renamed only once complete and checked),
- * hashing on the way. On any failure the part file is removed and nothing is left at `destPath`.
+ * hashing on the way; stops as soon as more bytes come out than declared. On any failure the part file is removed
+ * and nothing is left at `destPath`.
  */
 export async function extractImage(source: ImageSource, destPath: string, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const partPath = `${destPath}.part`;

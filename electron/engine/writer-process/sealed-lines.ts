@@ -65,19 +65,22 @@ abstract class LineTransform extends Transform {
   protected abstract line(text: string): string;
 }
 
-/** Plain lines in, sealed lines out (base64 of nonce ‖ ciphertext ‖ tag). */
-export class SealLines extends LineTransform {
-  private counter = 0n;
-  private readonly key: Buffer;
+/** A line transform with this flash's key, one direction, and the number of the next line. */
+abstract class KeyedLines extends LineTransform {
+  protected counter = 0n;
+  protected readonly key: Buffer;
 
   constructor(
     keyHex: string,
-    private readonly direction: SealedDirection,
+    protected readonly direction: SealedDirection,
   ) {
     super();
     this.key = keyBytes(keyHex);
   }
+}
 
+/** Plain lines in, sealed lines out (base64 of nonce ‖ ciphertext ‖ tag). */
+export class SealLines extends KeyedLines {
   protected line(text: string): string {
     const nonce = randomBytes(NONCE);
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
@@ -88,18 +91,7 @@ export class SealLines extends LineTransform {
 }
 
 /** Sealed lines in, plain lines out; a line that does not open (forged, replayed, out of order) ends the stream. */
-export class OpenLines extends LineTransform {
-  private counter = 0n;
-  private readonly key: Buffer;
-
-  constructor(
-    keyHex: string,
-    private readonly direction: SealedDirection,
-  ) {
-    super();
-    this.key = keyBytes(keyHex);
-  }
-
+export class OpenLines extends KeyedLines {
   protected line(text: string): string {
     const sealed = Buffer.from(text, 'base64');
     if (sealed.length < NONCE + TAG) throw new MaculaError('ERR_USAGE', `writer relay: line ${this.counter} is not sealed`);

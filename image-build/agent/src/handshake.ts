@@ -28,11 +28,24 @@ export class Handshake {
   private readonly sessions = new Map<string, number>();
 
   constructor(
-    private readonly key: Uint8Array,
+    /** The pairing key, read at each use: undefined until an unseeded node is adopted (no handshake before). */
+    private readonly keyOf: () => Uint8Array | undefined,
     /** Raw SHA-256 of the node's certificate: the node proves over the certificate it actually serves. */
     private readonly fingerprint: Uint8Array,
     private readonly now: () => number,
   ) {}
+
+  /** Whether the node holds a pairing key to prove (a node not seeded here gets one by adoption). */
+  get ready(): boolean {
+    return this.keyOf() !== undefined;
+  }
+
+  private get key(): Uint8Array {
+    const key = this.keyOf();
+    // The API refuses the handshake before adoption (api-routes.ts); reaching here without a key is a bug.
+    if (key === undefined) throw new Error('no pairing key yet: adopt the node first');
+    return key;
+  }
 
   /** Opens a challenge for `desktopNonce` (base64url, validated by the schema) and proves the node holds the key. */
   challenge(desktopNonce: string): { challenge_id: string; node_nonce: string; node_proof: string; expires_in: number } {

@@ -1,20 +1,25 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORT, DEFAULT_STATE_DIR, startAgent } from './agent';
+import { DEFAULT_PORT, DEFAULT_SEED_REPORT, DEFAULT_STATE_DIR, startAgent } from './agent';
 import { lanAddresses } from './os-facts';
+import { setupCodeScreen } from './setup-code-screen';
 import { welcomeBanner } from './welcome-banner';
 
 /**
- * `node macula-agent.js --seed PATH [--state-dir DIR] [--port N] [--host ADDR] [--mdns-interface ADDR] [--no-mdns]
- * [--no-pair-on-start]`: the node agent as the OS's init script runs it. Prints the welcome banner at start and again
- * whenever the pairing state changes. The Portal is always the seed's (https only): no flag loosens that.
+ * `node macula-agent.js --seed PATH [--seed-report PATH] [--state-dir DIR] [--port N] [--host ADDR] [--mdns-interface ADDR]
+ * [--no-mdns] [--no-pair-on-start]`: the node agent as the OS's init script runs it, seeded or not. Prints the welcome
+ * banner at start and again whenever the pairing state changes, and on a node waiting to be adopted the setup code
+ * (with its QR code) whenever it changes — to the console and journal only. The Portal is always the seed's or the
+ * adopting desktop's (https only): no flag loosens that.
  */
 
-const USAGE = 'usage: macula-agent --seed PATH [--state-dir DIR] [--port N] [--host ADDR] [--mdns-interface ADDR] [--no-mdns] [--no-pair-on-start]';
+const USAGE =
+  'usage: macula-agent --seed PATH [--seed-report PATH] [--state-dir DIR] [--port N] [--host ADDR] [--mdns-interface ADDR] [--no-mdns] [--no-pair-on-start]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       seed: { type: 'string' },
+      'seed-report': { type: 'string', default: DEFAULT_SEED_REPORT },
       'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
       port: { type: 'string', default: String(DEFAULT_PORT) },
       host: { type: 'string' },
@@ -36,6 +41,7 @@ async function main(): Promise<void> {
   }
   const agent = await startAgent({
     seed: values.seed,
+    seedReport: values['seed-report'],
     stateDir: values['state-dir'],
     port,
     ...(values.host ? { host: values.host } : {}),
@@ -48,6 +54,11 @@ async function main(): Promise<void> {
   // Machine-readable line for the init script and tests (no secrets: id, port and fingerprint are all public).
   console.log(JSON.stringify({ event: 'listening', node_id: agent.nodeId, port: agent.port, fingerprint: agent.fingerprint }));
   agent.onChange(banner);
+  const showCode = (): void => {
+    void setupCodeScreen(agent.hostname, agent.nodeId, agent.setupCode).then((text) => console.log(text));
+  };
+  if (agent.setupCode.kind !== 'closed') showCode();
+  agent.onSetupCode(showCode);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void agent.close().then(() => process.exit(0));

@@ -12,8 +12,13 @@ import type { Seed } from '../../../shared/seed';
 export interface NodeIdentity {
   readonly nodeId: string;
   readonly hostname: string | undefined;
-  /** The key's decoded bytes: the HMAC key of both proofs (shared/fleet/pairing-proof.ts). */
-  readonly pairingKey: Buffer;
+  /**
+   * The key's decoded bytes: the HMAC key of both proofs (shared/fleet/pairing-proof.ts). Undefined on a node not
+   * seeded here until it is adopted (adoption.ts).
+   */
+  readonly pairingKey: Buffer | undefined;
+  /** Where the key came from: the seed, an adoption, or nowhere yet. */
+  readonly origin: 'seeded' | 'adopted' | 'unadopted';
   /** The key as seeded, so encodeTxtRecord can refuse a record that would carry it. */
   readonly secrets: readonly string[];
   readonly meshRoles: MeshRole[];
@@ -35,9 +40,34 @@ export function nodeIdentityFrom(seed: Seed, source: string): NodeIdentity {
     nodeId,
     hostname: seed.hostname,
     pairingKey: Buffer.from(key, 'base64url'),
+    origin: 'seeded',
     secrets: [key, ...(enrollmentToken === undefined ? [] : [enrollmentToken])],
     meshRoles: MESH_ROLES.filter((role) => m.mesh?.[role] === true),
     portalUrl: m.portal?.url,
+    enrollmentToken,
+  };
+}
+
+/** Whether `seed` carries the pairing a seeded node needs (else the node waits to be adopted). */
+export function seedHasPairing(seed: Seed | undefined): boolean {
+  return seed?.maculaos.pairing?.node_id !== undefined && seed.maculaos.pairing.key !== undefined;
+}
+
+/**
+ * A node not seeded here (no seed, or one without `maculaos.pairing`): its own node id (adoption-store.ts), what the
+ * seed says otherwise (host name, roles, Portal), and the key and Portal an adoption installed, if one did.
+ */
+export function unseededIdentity(seed: Seed | undefined, nodeId: string, adopted: { pairingKey: string; portalUrl: string | undefined } | undefined): NodeIdentity {
+  const m = seed?.maculaos;
+  const enrollmentToken = m?.portal?.enrollment_token;
+  return {
+    nodeId,
+    hostname: seed?.hostname,
+    pairingKey: adopted ? Buffer.from(adopted.pairingKey, 'base64url') : undefined,
+    origin: adopted ? 'adopted' : 'unadopted',
+    secrets: [...(adopted ? [adopted.pairingKey] : []), ...(enrollmentToken === undefined ? [] : [enrollmentToken])],
+    meshRoles: MESH_ROLES.filter((role) => m?.mesh?.[role] === true),
+    portalUrl: adopted?.portalUrl ?? m?.portal?.url,
     enrollmentToken,
   };
 }

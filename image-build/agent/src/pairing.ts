@@ -46,8 +46,9 @@ export class Pairing extends EventEmitter<PairingEvents> {
   private readonly abort = new AbortController();
 
   constructor(
-    private readonly identity: NodeIdentity,
-    private readonly portal: PortalClient | undefined,
+    /** Read at each use: an adopted node gets its key and Portal while the agent runs. */
+    private readonly identityOf: () => NodeIdentity,
+    private readonly portalOf: () => PortalClient | undefined,
     private readonly stateDir: string,
     /** The certificate fingerprint the node serves: registered with a device flow, so approvals bind to it. */
     private readonly fingerprint: string,
@@ -88,12 +89,12 @@ export class Pairing extends EventEmitter<PairingEvents> {
   start(mode: 'auto' | 'device_flow'): PairingStatus {
     const state = this.current.state;
     if (state !== 'idle' && state !== 'failed') return this.status();
-    if (!this.portal) {
+    const portal = this.portalOf();
+    if (!portal) {
       this.set({ state: 'failed', reason: 'portal_unreachable', message: 'the seed names no Portal (maculaos.portal.url)' });
       return this.status();
     }
-    const portal = this.portal;
-    const token = this.identity.enrollmentToken;
+    const token = this.identityOf().enrollmentToken;
     this.set({ state: 'redeeming' });
     const run = mode === 'auto' && token !== undefined ? this.redeem(portal, token) : this.deviceFlow(portal);
     void run.catch((err: unknown) => this.fail(err));
@@ -107,8 +108,8 @@ export class Pairing extends EventEmitter<PairingEvents> {
   }
 
   private async redeem(portal: PortalClient, token: string): Promise<void> {
-    const hostname = this.identity.hostname;
-    const outcome = await portal.pair({ enrollment_token: token, node_id: this.identity.nodeId, ...(hostname ? { hostname } : {}) });
+    const { hostname, nodeId } = this.identityOf();
+    const outcome = await portal.pair({ enrollment_token: token, node_id: nodeId, ...(hostname ? { hostname } : {}) });
     if (!outcome.ok) {
       this.set({ state: 'failed', reason: 'enrollment_token_refused', message: `the Portal refused the enrollment token: ${outcome.error}` });
       return;
@@ -118,7 +119,8 @@ export class Pairing extends EventEmitter<PairingEvents> {
   }
 
   private async deviceFlow(portal: PortalClient): Promise<void> {
-    const codes = await portal.deviceAuthorization({ nodeId: this.identity.nodeId, hostname: this.identity.hostname, fingerprint: this.fingerprint });
+    const { nodeId, hostname } = this.identityOf();
+    const codes = await portal.deviceAuthorization({ nodeId, hostname, fingerprint: this.fingerprint });
     const issuedAt = this.clock.now();
     if (this.abort.signal.aborted) return;
     this.set({ state: 'awaiting_user', codes, expiresAt: issuedAt + codes.expires_in * 1000 });
@@ -158,7 +160,7 @@ export class Pairing extends EventEmitter<PairingEvents> {
     await saveCredentials(this.stateDir, {
       version: 1,
       portal_url: portal.url,
-      node_id: this.identity.nodeId,
+      node_id: this.identityOf().nodeId,
       paired_at: new Date(this.clock.now()).toISOString(),
       ...got,
     });

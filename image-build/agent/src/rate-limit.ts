@@ -12,6 +12,11 @@ export interface RateLimitOptions {
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { max: 5, windowMs: 60_000 };
+/**
+ * adopt/start + adopt/finish per address: a try takes two requests, so twelve a minute lets one desktop spend all
+ * five tries of a setup code (then the node locks, whatever the address) and try again after a typo.
+ */
+export const ADOPT_RATE_LIMIT: RateLimitOptions = { max: 12, windowMs: 60_000 };
 
 /** Bounds memory when many addresses (spoofed or a busy LAN) each try once. */
 const MAX_CLIENTS = 4096;

@@ -54,6 +54,18 @@ async function seedText(path: string): Promise<string> {
   }
 }
 
+/**
+ * The seed, or undefined when there is none at `path` (a node flashed without customisation, or by another tool): such
+ * a node runs unseeded and waits to be adopted. A seed that is there but unreadable or invalid still throws.
+ */
+export async function loadSeedIfAny(path: string): Promise<Seed | undefined> {
+  const exists = await stat(path).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
+  );
+  return exists ? loadSeed(path) : undefined;
+}
+
 /** Reads and validates the seed; errors name the field, never a secret's value (shared/seed-yaml.ts). */
 export async function loadSeed(path: string): Promise<Seed> {
   return parseSeedYaml(await seedText(path), path);

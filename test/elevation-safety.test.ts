@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFlashWrite } from './flash-write';
-import { assertSafeToElevate, filesRunBy, modifiableBy } from './elevation-safety';
-import { rawSource } from '../source/raw-source';
+import { runFlashWrite } from '../electron/engine/app/flash-write';
+import { assertSafeToElevate, filesRunBy, modifiableBy } from '../electron/engine/app/elevation-safety';
+import { rawSource } from '../electron/engine/source/raw-source';
 
 /**
  * What the app refuses to run as root: anything a non-root user could swap before the next flash (issue 13). Built
