@@ -30,22 +30,67 @@ export function withList(model: FleetModel, list: IpcResponse<'fleet.list'>): Fl
   return { ...model, loaded: true, inventory: list.inventory, discovered: Object.fromEntries(list.discovered.map((n) => [n.key, n])) };
 }
 
-export function reduceFleet(model: FleetModel, event: FleetEvent): FleetModel {
-  switch (event.type) {
-    case 'fleet.node': {
-      const discovered = { ...model.discovered };
-      if (event.change === 'down') delete discovered[event.node.key];
-      else discovered[event.node.key] = event.node;
-      return { ...model, discovered };
+/**
+ * Folds a batch of events in one go: a thousand nodes coming up at once is a thousand `fleet.node` events, and one
+ * copy of the node map per batch instead of one per event keeps that linear.
+ */
+export function reduceFleetBatch(model: FleetModel, events: readonly FleetEvent[]): FleetModel {
+  if (events.length === 0) return model;
+  const discovered = { ...model.discovered };
+  let pairings = model.pairings;
+  for (const event of events) {
+    switch (event.type) {
+      case 'fleet.node':
+        if (event.change === 'down') delete discovered[event.node.key];
+        else discovered[event.node.key] = event.node;
+        break;
+      case 'fleet.pairing':
+        pairings = { ...pairings, [event.nodeId]: { pairingId: event.pairingId, status: event.status } };
+        break;
+      case 'fleet.inventory':
+        break;
+      default:
+        assertNever(event);
     }
-    case 'fleet.pairing':
-      return { ...model, pairings: { ...model.pairings, [event.nodeId]: { pairingId: event.pairingId, status: event.status } } };
-    case 'fleet.inventory':
-      // The caller lists again; nothing to change until then.
-      return model;
-    default:
-      return assertNever(event);
   }
+  return { ...model, discovered, pairings };
+}
+
+/** What the filter box shows: a state (as the badge says it, or not seen) and a search by name, hostname or id. */
+export type StateFilter = 'all' | NodeState | 'pairing' | 'impostor' | 'unknown' | 'unseen';
+
+export interface FleetFilter {
+  readonly state: StateFilter;
+  readonly query: string;
+}
+
+export const NO_FILTER: FleetFilter = { state: 'all', query: '' };
+
+const matches = (query: string, ...fields: ReadonlyArray<string | undefined>): boolean => {
+  const q = query.trim().toLowerCase();
+  return q === '' || fields.some((f) => f !== undefined && f.toLowerCase().includes(q));
+};
+
+/** The rows the filter lets through. Pure. */
+export function filterRows(rows: { seen: readonly SeenRow[]; unseen: readonly InventoryNodeView[] }, filter: FleetFilter, pairings: FleetModel['pairings']): { seen: SeenRow[]; unseen: InventoryNodeView[] } {
+  const stateMatches = (row: SeenRow): boolean => {
+    const { verdict } = row.node;
+    switch (filter.state) {
+      case 'all':
+        return true;
+      case 'unseen':
+        return false;
+      case 'impostor':
+      case 'unknown':
+        return verdict.kind === filter.state;
+      default:
+        return verdict.kind !== 'impostor' && shownState(row.node, pairings[row.node.nodeId]) === filter.state;
+    }
+  };
+  return {
+    seen: rows.seen.filter((row) => stateMatches(row) && matches(filter.query, row.node.name, row.node.nodeId, row.inventory?.hostname, ...row.node.addresses)),
+    unseen: rows.unseen.filter((n) => (filter.state === 'all' || filter.state === 'unseen') && matches(filter.query, n.hostname, n.nodeId)),
+  };
 }
 
 /** Whether a pairing is still under way (cancel, not dismiss). */

@@ -1,15 +1,16 @@
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { seedReportFailed, seedReportLine } from '../../shared/fleet/seed-report';
 import type { DiscoveredNodeView, InventoryNodeView } from '../../shared/ipc-fleet';
 import { FleetHistory } from './fleet-history';
 import { type PairingEntry, pairingActive, shownState } from './fleet-model';
 import { PairPanel } from './pair-panel';
 
+/** What a card can ask for, by node id: stable functions, so a card re-renders only when its own node changes. */
 export interface PairActions {
-  readonly onPair: () => void;
-  readonly onAdopt: (code: string) => void;
-  readonly onCancel: () => void;
-  readonly onDismiss: () => void;
+  readonly onPair: (nodeId: string) => void;
+  readonly onAdopt: (nodeId: string, code: string) => void;
+  readonly onCancel: (nodeId: string) => void;
+  readonly onDismiss: (nodeId: string) => void;
 }
 
 function VerdictNote({ node }: { node: DiscoveredNodeView }) {
@@ -65,7 +66,7 @@ function AdoptForm({ title, onAdopt }: { title: string; onAdopt: (code: string) 
 }
 
 /** A node heard on the LAN: what it advertises, the verdict on it, and pairing when it is ours and unpaired. */
-export function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: InventoryNodeView | undefined; pairing: PairingEntry | undefined } & PairActions) {
+export const SeenNodeCard = memo(function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: InventoryNodeView | undefined; pairing: PairingEntry | undefined } & PairActions) {
   const { node, inventory, pairing } = props;
   const impostor = node.verdict.kind === 'impostor';
   const state = shownState(node, pairing);
@@ -113,20 +114,20 @@ export function SeenNodeCard(props: { node: DiscoveredNodeView; inventory: Inven
           </a>
         )}
         {canPair && (
-          <button type="button" className="primary" onClick={props.onPair}>
+          <button type="button" className="primary" onClick={() => props.onPair(node.nodeId)}>
             Pair<span className="visually-hidden"> {title}</span>
           </button>
         )}
       </div>
-      {canAdopt && <AdoptForm title={title} onAdopt={props.onAdopt} />}
-      {pairing && !impostor && <PairPanel name={title} pairing={pairing} onCancel={props.onCancel} onDismiss={props.onDismiss} />}
+      {canAdopt && <AdoptForm title={title} onAdopt={(code) => props.onAdopt(node.nodeId, code)} />}
+      {pairing && !impostor && <PairPanel name={title} pairing={pairing} onCancel={() => props.onCancel(node.nodeId)} onDismiss={() => props.onDismiss(node.nodeId)} />}
       {inventory && <FleetHistory node={inventory} />}
     </li>
   );
-}
+});
 
 /** A node flashed here that no genuine advertisement answers for now (off, not booted yet, or another network). */
-export function UnseenNodeCard({ inventory }: { inventory: InventoryNodeView }) {
+export const UnseenNodeCard = memo(function UnseenNodeCard({ inventory }: { inventory: InventoryNodeView }) {
   const last = inventory.history[0];
   const amber = inventory.seedReport ? seedReportFailed(inventory.seedReport) : false;
   return (
@@ -140,4 +141,4 @@ export function UnseenNodeCard({ inventory }: { inventory: InventoryNodeView }) 
       <FleetHistory node={inventory} />
     </li>
   );
-}
+});

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EngineEvent } from '../../shared/ipc-events';
 import { type EngineClient, EngineError, messageOf } from './bridge';
-import { EMPTY_FLEET, type FleetModel, reduceFleet, withList } from './fleet-model';
+import type { FleetEvent } from '../../shared/ipc-events';
+import { EMPTY_FLEET, type FleetModel, reduceFleetBatch, withList } from './fleet-model';
 import { useEngineEvents } from './use-engine-events';
 
 export interface FleetControls {
@@ -24,6 +25,20 @@ export function useFleet(bridge: EngineClient): FleetControls {
   const [problem, setProblem] = useState<string>();
   const listing = useRef<Promise<void> | undefined>(undefined);
   const again = useRef(false);
+  const modelRef = useRef(model);
+  modelRef.current = model;
+  // Events are folded once per animation frame: a thousand nodes answering at once is one render, not a thousand.
+  const pending = useRef<FleetEvent[]>([]);
+  const frame = useRef<number | undefined>(undefined);
+  const flush = useCallback((): void => {
+    frame.current = undefined;
+    const events = pending.current;
+    pending.current = [];
+    setModel((m) => reduceFleetBatch(m, events));
+  }, []);
+  useEffect(() => () => {
+    if (frame.current !== undefined) cancelAnimationFrame(frame.current);
+  }, []);
 
   // One list at a time; a change during one asks for one more after it, never a pile of them.
   const refresh = useCallback((): void => {
@@ -67,10 +82,14 @@ export function useFleet(bridge: EngineClient): FleetControls {
 
   useEngineEvents(bridge, (event: EngineEvent) => {
     if (event.type === 'fleet.inventory') refresh();
-    else if (event.type === 'fleet.node' || event.type === 'fleet.pairing') setModel((m) => reduceFleet(m, event));
+    else if (event.type === 'fleet.node' || event.type === 'fleet.pairing') {
+      pending.current.push(event);
+      frame.current ??= requestAnimationFrame(flush);
+    }
   });
 
-  const pair = (nodeId: string, code?: string): void => {
+  // Stable across renders, so the memoized node cards do not re-render for every change of the fleet.
+  const start = useCallback((nodeId: string, code?: string): void => {
     setModel((m) => ({ ...m, pairings: { ...m.pairings, [nodeId]: { pairingId: undefined, status: { state: code === undefined ? 'proving' : 'adopting' } } } }));
     (code === undefined ? bridge.invoke('fleet.pair', { nodeId }) : bridge.invoke('fleet.adopt', { nodeId, code })).then(
       ({ pairingId }) =>
@@ -78,19 +97,20 @@ export function useFleet(bridge: EngineClient): FleetControls {
         setModel((m) => ({ ...m, pairings: { ...m.pairings, [nodeId]: { pairingId, status: m.pairings[nodeId]?.pairingId === pairingId ? (m.pairings[nodeId]?.status ?? { state: 'proving' }) : { state: 'proving' } } } })),
       (e: unknown) => setModel((m) => ({ ...m, pairings: { ...m.pairings, [nodeId]: { pairingId: undefined, status: { state: 'failed', code: e instanceof EngineError ? e.code : 'ERR_INTERNAL', message: messageOf(e) } } } })),
     );
-  };
+  }, [bridge]);
 
-  const cancel = (nodeId: string): void => {
-    const pairingId = model.pairings[nodeId]?.pairingId;
+  const cancel = useCallback((nodeId: string): void => {
+    const pairingId = modelRef.current.pairings[nodeId]?.pairingId;
     if (pairingId !== undefined) void bridge.invoke('fleet.pairCancel', { pairingId }).catch(() => undefined);
-  };
+  }, [bridge]);
 
-  const dismiss = (nodeId: string): void =>
+  const dismiss = useCallback((nodeId: string): void =>
     setModel((m) => {
       const pairings = { ...m.pairings };
       delete pairings[nodeId];
       return { ...m, pairings };
-    });
+    }), []);
 
-  return { model, problem, pair: (nodeId) => pair(nodeId), adopt: pair, cancel, dismiss };
+  const pair = useCallback((nodeId: string): void => start(nodeId), [start]);
+  return { model, problem, pair, adopt: start, cancel, dismiss };
 }

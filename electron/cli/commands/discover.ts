@@ -1,9 +1,12 @@
 import { MaculaError } from '../../../shared/errors';
 import { type DiscoveredNode, FleetDiscovery, type InvalidAdvertisement } from '../../engine/fleet/discovery';
 import { type KnownNode, type Verdict, classifyAdvertisement } from '../../engine/fleet/impostor';
-import { FleetInventory } from '../../engine/fleet/inventory';
+import { FleetInventory, type Sighting } from '../../engine/fleet/inventory';
+import { sightingOf } from '../../engine/fleet/sighting';
 import type { Command } from '../command';
 import type { Output } from '../output';
+
+const SIGHTING_BATCH_MS = 500;
 
 /** Without --watch, how long to listen: long enough for the RFC 6762 §5.2 query at 1 s and its answers. */
 const DEFAULT_TIMEOUT_S = 3;
@@ -39,13 +42,25 @@ function invalidLine(ad: InvalidAdvertisement): string {
 function reporter(out: Output, inventory: FleetInventory) {
   let known: KnownNode[] = inventory.knownNodes();
   const judge = (node: DiscoveredNode): Verdict => classifyAdvertisement({ nodeId: node.nodeId, fingerprint: node.txt.fingerprint, name: node.name, host: node.host }, known);
+  // Sightings are written together, once per SIGHTING_BATCH_MS: a fleet coming up at once was one transaction (and one
+  // sync of the database file) per node, on the thread that also reads the mDNS socket.
+  let pending: Sighting[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length > 0) inventory.recordSightings(pending);
+    pending = [];
+  };
   const record = (node: DiscoveredNode, verdict: Verdict): void => {
     // An impostor's claims never enter our nodes' history.
     if (verdict.kind !== 'known') return;
-    const { txt } = node;
-    inventory.recordSighting({ nodeId: txt.nodeId, state: txt.state, fingerprint: txt.fingerprint, osVersion: txt.osVersion, addresses: node.addresses, interfaces: node.interfaces, seenAt: new Date() });
+    pending.push(sightingOf(node));
+    timer ??= setTimeout(flush, SIGHTING_BATCH_MS);
   };
   return {
+    /** Writes what is waiting; before the inventory closes. */
+    flush,
     refresh(): void {
       known = inventory.knownNodes();
     },
@@ -104,6 +119,7 @@ export const discoverCommand: Command = {
     } finally {
       discovery.removeAllListeners('down');
       await discovery.stop();
+      report.flush();
       inventory.close();
     }
   },

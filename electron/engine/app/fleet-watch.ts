@@ -4,7 +4,7 @@ import type { DiscoveredNodeView } from '../../../shared/ipc-fleet';
 import { type DiscoveredNode, type DiscoveryOptions, FleetDiscovery } from '../fleet/discovery';
 import { judgeNode } from '../fleet/find-node';
 import type { KnownNode } from '../fleet/impostor';
-import { FleetInventory } from '../fleet/inventory';
+import { FleetInventory, type Sighting } from '../fleet/inventory';
 import { sightingOf } from '../fleet/sighting';
 import { discoveredView } from './fleet-views';
 
@@ -17,6 +17,9 @@ export interface FleetWatchOptions {
 }
 
 /** Short-lived: the inventory is shared with the CLI, and SQLite's WAL keeps concurrent openers consistent. */
+/** How long sightings are gathered before they are written together, ms. */
+const SIGHTING_BATCH_MS = 500;
+
 export function withInventory<T>(dir: string, use: (inventory: FleetInventory) => T): T {
   const inventory = FleetInventory.open(dir);
   try {
@@ -37,6 +40,9 @@ export class FleetWatch {
   private known: KnownNode[] = [];
   /** The last view pushed per advertisement, so a verdict that changes (a pin) is pushed as an update. */
   private readonly pushed = new Map<string, string>();
+  /** Sightings of our nodes not written yet, by advertisement key (the latest of each). */
+  private readonly sightings = new Map<string, Sighting>();
+  private sightingTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: FleetWatchOptions) {}
 
@@ -113,6 +119,8 @@ export class FleetWatch {
     const discovery = this.discovery;
     this.discovery = undefined;
     this.pushed.clear();
+    clearTimeout(this.sightingTimer);
+    this.recordSightings();
     if (!discovery) return;
     // Nobody looks any more: the `stopped` downs would go nowhere.
     discovery.removeAllListeners();
@@ -123,8 +131,22 @@ export class FleetWatch {
     const verdict = judgeNode(node, this.known);
     this.push(change, node);
     if (verdict.kind !== 'known') return;
+    this.sightings.set(node.key, sightingOf(node));
+    this.sightingTimer ??= setTimeout(() => this.recordSightings(), SIGHTING_BATCH_MS);
+  }
+
+  /**
+   * Writes the sightings gathered since the last write, in one transaction, and says `fleet.inventory` once: a
+   * thousand nodes heard within a second were a thousand opens of the database and a thousand re-lists of the
+   * inventory by the view.
+   */
+  private recordSightings(): void {
+    this.sightingTimer = undefined;
+    const batch = [...this.sightings.values()];
+    this.sightings.clear();
+    if (batch.length === 0) return;
     try {
-      if (withInventory(this.options.fleetDir, (inventory) => inventory.recordSighting(sightingOf(node)))) this.options.emit({ type: 'fleet.inventory' });
+      if (withInventory(this.options.fleetDir, (inventory) => inventory.recordSightings(batch))) this.options.emit({ type: 'fleet.inventory' });
     } catch {
       // The history is a record, not a precondition: a busy or unwritable inventory must not stop discovery.
     }

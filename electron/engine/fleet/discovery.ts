@@ -16,7 +16,20 @@ export interface DiscoveryOptions {
   readonly maxQueryIntervalMs?: number;
   /** UDP port, 5353 but for tests. */
   readonly port?: number;
+  /** How long changes are gathered before the node list is recomputed and events go out, ms. */
+  readonly batchMs?: number;
+  /** Every query packet sent, for the benchmark's bytes on the wire. */
+  readonly onSent?: (packet: Buffer) => void;
 }
+
+/**
+ * A response burst from a thousand nodes is ~200 datagrams within a few hundred ms; folding every interface's cache
+ * into the node list after each one costs O(nodes) per datagram. Changes in this window are folded once.
+ */
+const DEFAULT_BATCH_MS = 50;
+
+/** When changes of several causes are folded together, the one that names a `down` best. */
+const CAUSE_RANK: Record<ChangeCause, number> = { response: 0, expired: 1, goodbye: 2, stopped: 3 };
 
 function downReason(cause: ChangeCause): DownReason {
   switch (cause) {
@@ -45,6 +58,8 @@ export class FleetDiscovery extends EventEmitter<DiscoveryEvents> {
   /** Invalid advertisements already reported, so one is reported once, not on every re-announcement. */
   private reportedInvalid = new Set<string>();
   private rescanTimer: NodeJS.Timeout | undefined;
+  private batchTimer: NodeJS.Timeout | undefined;
+  private batchCause: ChangeCause | undefined;
 
   constructor(private readonly options: DiscoveryOptions = {}) {
     super();
@@ -69,6 +84,9 @@ export class FleetDiscovery extends EventEmitter<DiscoveryEvents> {
   async stop(): Promise<void> {
     clearInterval(this.rescanTimer);
     this.rescanTimer = undefined;
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    this.batchCause = undefined;
     const all = [...this.browsers.values()];
     this.browsers.clear();
     await Promise.all(all.map((b) => b.stop()));
@@ -101,7 +119,7 @@ export class FleetDiscovery extends EventEmitter<DiscoveryEvents> {
         iface,
         serviceName: this.serviceName,
         accepts: (source) => this.accepts(iface, source),
-        onChange: (cause) => this.recompute(cause),
+        onChange: (cause) => this.changed(cause),
         onError: (error) => {
           // This interface is unusable (address gone, port taken): drop it; the next rescan tries again.
           if (this.browsers.get(key) === browser) this.browsers.delete(key);
@@ -112,10 +130,22 @@ export class FleetDiscovery extends EventEmitter<DiscoveryEvents> {
         maxQueryIntervalMs: this.options.maxQueryIntervalMs ?? 60_000,
         tickMs: this.options.tickMs ?? 250,
         ...(this.options.port === undefined ? {} : { port: this.options.port }),
+        ...(this.options.onSent === undefined ? {} : { onSent: this.options.onSent }),
       });
       this.browsers.set(key, browser);
     }
     if (gone) this.recompute('stopped', 'interface-gone');
+  }
+
+  /** A browser's cache changed: recompute once the batch window closes (goodbyes too: 50 ms is still "at once"). */
+  private changed(cause: ChangeCause): void {
+    if (this.batchCause === undefined || CAUSE_RANK[cause] > CAUSE_RANK[this.batchCause]) this.batchCause = cause;
+    this.batchTimer ??= setTimeout(() => {
+      const batched = this.batchCause ?? cause;
+      this.batchTimer = undefined;
+      this.batchCause = undefined;
+      this.recompute(batched);
+    }, this.options.batchMs ?? DEFAULT_BATCH_MS);
   }
 
   private recompute(cause: ChangeCause, reason: DownReason = downReason(cause)): void {

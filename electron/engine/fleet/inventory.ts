@@ -182,18 +182,70 @@ export class FleetInventory {
     })();
   }
 
+  /** Records many sightings in one transaction (a fleet coming up at once); true when any was of our fleet. */
+  recordSightings(sightings: readonly Sighting[]): boolean {
+    return this.db.transaction((): boolean => sightings.map((s) => this.recordSighting(s)).some(Boolean))();
+  }
+
+  /**
+   * Every node's `limit` latest sightings, newest first, by node id: one query (a window function over the
+   * `sightings_by_node` index) where one per node took seconds for an inventory of ten thousand.
+   */
+  recentHistories(limit: number): Map<string, SightingRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT id, node_id, first_seen, last_seen, state, fingerprint, os_version, addresses, interfaces FROM (
+           SELECT *, ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY id DESC) AS n FROM sightings
+         ) WHERE n <= ? ORDER BY node_id, id DESC`,
+      )
+      .all(limit);
+    const out = new Map<string, SightingRow[]>();
+    for (const raw of rows) {
+      const row = parseSighting(raw as RawSighting);
+      const list = out.get(row.node_id) ?? [];
+      list.push(row);
+      out.set(row.node_id, list);
+    }
+    return out;
+  }
+
   /** A node's sightings, newest first. */
   history(nodeId: string, limit = 100): SightingRow[] {
     const rows = this.db.prepare('SELECT * FROM sightings WHERE node_id = ? ORDER BY id DESC LIMIT ?').all(nodeId, limit);
     return rows.map((r) => parseSighting(r as RawSighting));
   }
 
-  /** Every node with its latest sighting, by hostname. */
+  /**
+   * Every node with its latest sighting, by hostname: one query (the latest sighting by the `sightings_by_node`
+   * index), not one per node — 10,000 nodes took over a second the other way.
+   */
   list(): InventoryNode[] {
-    const rows: unknown[] = this.db.prepare('SELECT * FROM nodes ORDER BY hostname, node_id').all();
+    const rows = this.db
+      .prepare(
+        `SELECT n.*, s.id AS s_id, s.first_seen AS s_first_seen, s.last_seen AS s_last_seen, s.state AS s_state,
+           s.fingerprint AS s_fingerprint, s.os_version AS s_os_version, s.addresses AS s_addresses, s.interfaces AS s_interfaces
+         FROM nodes n LEFT JOIN sightings s ON s.id = (SELECT MAX(id) FROM sightings WHERE node_id = n.node_id)
+         ORDER BY n.hostname, n.node_id`,
+      )
+      .all() as Array<Record<string, unknown>>;
     return rows.map((raw) => {
-      const node = flashedNodeRowSchema.parse(raw);
-      return { node, lastSeen: this.history(node.node_id, 1)[0] ?? null };
+      // Every column of the node (whatever later schema versions add), none of the sighting's.
+      const node = flashedNodeRowSchema.parse(Object.fromEntries(Object.entries(raw).filter(([key]) => !key.startsWith('s_'))));
+      const lastSeen =
+        raw['s_id'] === null
+          ? null
+          : parseSighting({
+              id: raw['s_id'],
+              node_id: raw['node_id'],
+              first_seen: raw['s_first_seen'],
+              last_seen: raw['s_last_seen'],
+              state: raw['s_state'],
+              fingerprint: raw['s_fingerprint'],
+              os_version: raw['s_os_version'],
+              addresses: raw['s_addresses'],
+              interfaces: raw['s_interfaces'],
+            } as RawSighting);
+      return { node, lastSeen };
     });
   }
 

@@ -19,6 +19,20 @@ interface Sighting {
   readonly txt: TxtRecord;
 }
 
+/**
+ * Parses by TXT record: the cache hands the same string array until the record changes, so a fleet of a thousand
+ * is parsed once per change, not once per recompute.
+ */
+const parsedTxt = new WeakMap<readonly string[], ReturnType<typeof safeParseTxtRecord>>();
+function parseTxt(strings: readonly string[]): ReturnType<typeof safeParseTxtRecord> {
+  let parsed = parsedTxt.get(strings);
+  if (!parsed) {
+    parsed = safeParseTxtRecord(strings);
+    parsedTxt.set(strings, parsed);
+  }
+  return parsed;
+}
+
 function sameTxt(a: TxtRecord, b: TxtRecord): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -33,7 +47,7 @@ export function mergeSightings(views: readonly InterfaceView[], previous: Readon
   const invalid: InvalidAdvertisement[] = [];
   for (const view of views) {
     for (const instance of view.instances) {
-      const parsed = safeParseTxtRecord(instance.txt);
+      const parsed = parseTxt(instance.txt);
       if (!parsed.ok) {
         const { code, message, key } = parsed.error;
         invalid.push({
