@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { type Bmap, mappedSize } from '../../../shared/bmap';
 import { MaculaError, isErrorCode } from '../../../shared/errors';
 import { formatSize } from '../../../shared/drive';
+import type { ByteProgress } from '../../../shared/progress';
 import type { WriterResult } from '../../../shared/writer-protocol';
 import { checkTargets, runFlashWrite } from '../../engine/app/flash-write';
 import type { ImageSource } from '../../engine/source/image-source';
@@ -65,14 +66,28 @@ export const flashCommand: Command = {
     // The seeds are checked before anything is downloaded, asked or written.
     const seeds = await chooseSeeds(args, targets, out, signal);
     const stateConfigs = seeds?.map((s) => s.yaml);
-    // A catalog entry or URL is fetched and verified first, exactly as `macula download` does; its bmap lands beside it.
-    // The download, catalog and OpenPGP modules (and the seed, bmap and fleet ones below) load only when used: a plain
-    // flash of a local image stays within its memory budget (issue 3: 100 MB).
+    // Download progress and each target's write share one status line (a streamed flash does both at once).
+    const bars = new Map<string, string>();
+    const show = (key: string, text: string): void => {
+      bars.set(key, text);
+      out.status([...bars.values()].join(' | '));
+    };
+    const onDownload = (p: ByteProgress): void => {
+      if (out.json) return out.progress(p, 'downloading');
+      show('download', `download ${p.total ? `${Math.floor((100 * p.bytes) / p.total)}%` : formatBytes(p.bytes)} ${formatBytes(p.rate)}/s`);
+    };
+    // A catalog entry or URL is checked against its signed sums first; then it is flashed as it downloads (raw, gzip,
+    // zstd, bzip2: docs/flashing.md, "Streaming from a download"), or read from the cache. The download, catalog and
+    // OpenPGP modules (and the seed, bmap and fleet ones below) load only when used: a plain flash of a local image stays
+    // within its memory budget (issue 3: 100 MB).
     const remote = isRemoteImage(given, existsSync(given));
-    const acquired = remote ? (await (await import('../acquire-args')).acquireFromArgs(given, args, out, signal)).image : undefined;
-    const image = acquired?.path ?? given;
+    const acquisition = remote ? await (await import('../acquire-args')).acquireForFlash(given, args, out, signal, onDownload) : undefined;
+    const acquired = acquisition?.kind === 'cached' ? acquisition.image : undefined;
+    const stream = acquisition?.kind === 'streaming' ? acquisition.stream : undefined;
+    const image = stream?.path ?? acquired?.path ?? given;
     const source = await openImage(image);
-    const sparse = await chooseBmap(context, image, source);
+    // A streamed image is written whole: its block map (if any) arrives with it, for later flashes from the cache.
+    const sparse = stream ? undefined : await chooseBmap(context, image, source);
     const imageSize = source.sizeHint ?? sparse?.bmap.imageSize;
 
     // Every target is checked before anything is asked or written: one refused target refuses the whole flash.
@@ -88,15 +103,13 @@ export const flashCommand: Command = {
     }
 
     const verify = !args.flag('no-verify');
-    const bars = new Map<string, string>();
     const onProgress = (p: { target: string; phase: string; bytes: number; total?: number; rate: number }): void => {
       if (out.json) return out.event('progress', { ...p }, '');
       const pct = p.total ? `${Math.floor((100 * p.bytes) / p.total)}%` : formatBytes(p.bytes);
-      bars.set(p.target, `${p.target} ${p.phase} ${pct} ${formatBytes(p.rate)}/s`);
-      out.status([...bars.values()].join(' | '));
+      show(p.target, `${p.target} ${p.phase} ${pct} ${formatBytes(p.rate)}/s`);
     };
-    const result: WriterResult = await runFlashWrite({
-      launch: isPrivileged() ? { kind: 'in-process' } : { kind: 'elevated', command: elevatedWriterCommand() },
+    const write = {
+      launch: isPrivileged() ? { kind: 'in-process' as const } : { kind: 'elevated' as const, command: elevatedWriterCommand() },
       image,
       source,
       targets,
@@ -104,11 +117,20 @@ export const flashCommand: Command = {
       writeZeros: args.flag('write-zeros'),
       bmap: sparse,
       stateConfigs,
-      // What the signed sums vouch for is what becomes bootable: the writer checks the file it reads against it.
-      expectedSha256: acquired?.sha256,
       signal,
       onProgress,
-    });
+    };
+    let result: WriterResult;
+    if (stream) {
+      const streamed = await (await import('../../engine/app/flash-streamed')).writeStreamed(write, stream);
+      out.endProgress();
+      const { reportAcquired } = await import('../acquire-args');
+      reportAcquired(streamed.image, out);
+      result = streamed.result;
+    } else {
+      // What the signed sums vouch for is what becomes bootable: the writer checks the file it reads against it.
+      result = await runFlashWrite({ ...write, expectedSha256: acquired?.sha256 });
+    }
     out.endProgress();
 
     const { STATE_LABEL } = seeds ? await import('../../engine/seed/state-filesystem') : { STATE_LABEL: '' };

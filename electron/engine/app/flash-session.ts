@@ -2,9 +2,11 @@ import { basename } from 'node:path';
 import { MaculaError, type ReportedErrorCode, isMaculaError } from '../../../shared/errors';
 import type { ImageChoice } from '../../../shared/ipc-flash';
 import type { FlashEvent, FlashTargetResult } from '../../../shared/ipc-events';
+import type { ByteProgress } from '../../../shared/progress';
 import type { WriterResult } from '../../../shared/writer-protocol';
 import type { WriteProgress } from '../write/write-types';
 import { ejectTarget } from '../write/eject';
+import { writeStreamed } from './flash-streamed';
 import { checkTargets, runFlashWrite } from './flash-write';
 import { recordSeededNodes } from './record-seeded';
 import { resolveImage } from './resolve-image';
@@ -38,6 +40,17 @@ function throttled(emit: (e: FlashEvent) => void, flashId: string): (p: WritePro
     // Field by field: the writer process's events carry more (`kind`) than the strict event schema admits.
     const { target, phase, bytes, total, rate, etaSeconds } = p;
     emit({ type: 'flash.progress', flashId, target, phase, bytes, rate, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) });
+  };
+}
+
+/** Download progress as `flash.download` events, at most every PROGRESS_INTERVAL_MS. */
+function throttledDownload(emit: (e: FlashEvent) => void, flashId: string): (p: ByteProgress) => void {
+  let at = 0;
+  return ({ bytes, total, rate, etaSeconds }) => {
+    const now = Date.now();
+    if (now - at < PROGRESS_INTERVAL_MS && bytes !== total) return;
+    at = now;
+    emit({ type: 'flash.download', flashId, bytes, rate, verified: false, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) });
   };
 }
 
@@ -78,15 +91,17 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
   let writing = false;
   try {
     const ca = plan.image.kind === 'catalog' ? await plan.extraCa?.() : undefined;
-    const image = await resolveImage(plan.image, signal, { ca, configDir: plan.configDir }, ({ bytes, total, rate, etaSeconds }) =>
-      emit({ type: 'flash.stage', flashId, stage: 'downloading', bytes, rate, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) }),
-    );
+    if (plan.image.kind === 'catalog') emit({ type: 'flash.stage', flashId, stage: 'downloading', bytes: 0, rate: 0 });
+    const onDownload = throttledDownload(emit, flashId);
+    const image = await resolveImage(plan.image, signal, { ca, configDir: plan.configDir }, onDownload);
+    // A cached (or fully downloaded) image is verified already; a streamed one when its download ends.
+    if (plan.image.kind === 'catalog' && !image.stream) emit({ type: 'flash.download', flashId, bytes: image.size ?? 0, rate: 0, verified: true });
     emit({ type: 'flash.stage', flashId, stage: 'checking', bytes: 0, rate: 0 });
     const checks = await checkTargets(plan.targets, image.path, image.size);
     if (signal.aborted) throw new MaculaError('ERR_ABORTED', 'cancelled before writing');
     emit({ type: 'flash.stage', flashId, stage: 'writing', bytes: 0, rate: 0, ...(image.size !== undefined ? { total: image.size } : {}) });
     writing = true;
-    const result = await runFlashWrite({
+    const write = {
       launch: plan.launch,
       image: image.path,
       source: image.source,
@@ -94,10 +109,21 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
       verify: plan.verify,
       bmap: image.bmap,
       stateConfigs: plan.seeds?.map((s) => s.yaml),
-      expectedSha256: image.sha256,
       signal,
       onProgress: throttled(emit, flashId),
-    });
+    };
+    const { stream } = image;
+    let result: WriterResult;
+    if (stream) {
+      const streamed = writeStreamed(write, stream);
+      void stream.downloaded.then(
+        (size) => emit({ type: 'flash.download', flashId, bytes: size, total: size, rate: 0, verified: true }),
+        () => undefined,
+      );
+      result = (await streamed).result;
+    } else {
+      result = await runFlashWrite({ ...write, expectedSha256: image.sha256 });
+    }
     const recorded = await recordSeededNodes(result, plan.seeds, imageName(plan.image));
     for (const [i, t] of result.targets.entries()) {
       const notes = [...t.notes];

@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { assertNever } from '../../../shared/errors';
+import { MaculaError, assertNever } from '../../../shared/errors';
 import { ioError } from './archive-error';
 import { detectImageFormat } from './detect';
 import type { ImageSource } from './image-source';
+import { growthOf } from './growing-file';
 import { rawSource } from './raw-source';
 
 /** Tuning for `openImage`. */
@@ -16,10 +17,10 @@ export interface OpenImageOptions {
  * their npm packages cost resident memory once loaded (yauzl ≈ 12 MiB, node-liblzma and zstd-napi ≈ 3.5 MiB each,
  * measured with `/usr/bin/time` on `node -e "await import(…)"`), and a flash holds only one image.
  */
-async function sourceFor(path: string, compression: ImageSource['compression'], size: number, options: OpenImageOptions): Promise<ImageSource> {
+async function sourceFor(path: string, compression: ImageSource['compression'], size: number, options: OpenImageOptions, rawSize: number | undefined): Promise<ImageSource> {
   switch (compression) {
     case 'none':
-      return rawSource(path, size);
+      return rawSource(path, rawSize);
     case 'gzip':
       return (await import('./gzip-source')).gzipSource(path, size);
     case 'xz':
@@ -36,17 +37,30 @@ async function sourceFor(path: string, compression: ImageSource['compression'], 
 }
 
 /**
+ * Formats decoded front to back, which can be read while the file is still being downloaded. An .xz is read from its
+ * Index at the end (xz-source.ts), a zip from its central directory at the end: both wait for the whole file.
+ */
+export const STREAMABLE: ReadonlySet<ImageSource['compression']> = new Set(['none', 'gzip', 'zstd', 'bzip2']);
+
+/**
  * Opens an image file of any supported format, chosen by its bytes (see detectImageFormat).
  * Zip archives are validated here (entry choice, unsafe names) before any byte is produced.
  */
 export async function openImage(path: string, options: OpenImageOptions = {}): Promise<ImageSource> {
   const format = await detectImageFormat(path);
-  const size = await stat(path).then(
+  const onDisk = await stat(path).then(
     (s) => s.size,
     (err: unknown) => {
       throw ioError(path, err);
     },
   );
-  const source = await sourceFor(path, format.compression, size, options);
+  const growth = growthOf(path);
+  if (growth && !STREAMABLE.has(format.compression)) {
+    throw new MaculaError('ERR_USAGE', `${format.compression} images cannot be read while they download (their index is at the end): download first`, { path });
+  }
+  // A file being downloaded is as large as its server announced; its reads wait for the bytes (growing-file.ts).
+  const size = growth ? (growth.expectedSize ?? 0) : onDisk;
+  const rawSize = growth ? growth.expectedSize : onDisk;
+  const source = await sourceFor(path, format.compression, size, options, rawSize);
   return format.note !== undefined ? { ...source, note: format.note } : source;
 }
