@@ -168,6 +168,19 @@ describe.skipIf(!root)('macula flash URL streams: written while downloading, boo
     expect(sha256(deviceBytes(c.device, image.length))).toBe(sha256(image));
   });
 
+  it('a refused target ends the flash at once: the download stops with it, nothing is written', async () => {
+    await publish(image);
+    // Twelve seconds of download; the refusal must not wait for it.
+    server.throttle('/rel/os.img', 2_000_000);
+    const small = lab.create({ sizeMiB: 16 });
+    const started = performance.now();
+    const run = await macula(flashArgs(join(lab.dir, 'cache-refused'), small.device), env());
+    const seconds = (performance.now() - started) / 1000;
+    expect(run.code).toBe(6);
+    expect(seconds).toBeLessThan(8);
+    expect(deviceBytes(small.device, 16 * MiB).equals(Buffer.alloc(16 * MiB))).toBe(true);
+  });
+
   it('a seeded flash streams too: image written as it downloads, MACULAOS_STATE added after it', async () => {
     await publish(image);
     server.throttle('/rel/os.img', 16_000_000);

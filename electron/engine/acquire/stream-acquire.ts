@@ -26,6 +26,8 @@ export interface ImageStream {
   restarted(): boolean;
   /** After the write: waits for the download, moves the file into the cache; throws the download's failure. */
   settle(): Promise<AcquiredImage>;
+  /** Stops a download still running (the flash ended without writing); its partial stays, to be resumed later. */
+  abandon(): void;
 }
 
 /** The image already cached (read as any local file), or being streamed. */
@@ -39,7 +41,10 @@ export type Acquisition = { readonly kind: 'cached'; readonly image: AcquiredIma
  */
 export async function acquireStreaming(opts: AcquireOptions): Promise<Acquisition> {
   const expectation = await findExpectation(opts);
-  const options = downloadOptions(opts, expectation);
+  // The download stops with the flash when the flash stops before its write (abandon), or with the caller's signal.
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  const options = { ...downloadOptions(opts, expectation), signal };
   const cached = await cachedDownload(options);
   if (cached) return { kind: 'cached', image: await withBmap(opts, expectation, cached) };
 
@@ -103,6 +108,10 @@ export async function acquireStreaming(opts: AcquireOptions): Promise<Acquisitio
       downloaded,
       restarted: () => restarted,
       settle,
+      abandon: () => {
+        if (!signal.aborted) stop.abort(new MaculaError('ERR_ABORTED', 'the flash stopped before its download ended'));
+        endGrowth(current);
+      },
     },
   };
 }

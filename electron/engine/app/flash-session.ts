@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { MaculaError, type ReportedErrorCode, isMaculaError } from '../../../shared/errors';
 import type { ImageChoice } from '../../../shared/ipc-flash';
+import type { ImageStream } from '../acquire/stream-acquire';
 import type { FlashEvent, FlashTargetResult } from '../../../shared/ipc-events';
 import type { ByteProgress } from '../../../shared/progress';
 import type { WriterResult } from '../../../shared/writer-protocol';
@@ -89,11 +90,13 @@ function stoppedTarget(target: string, code: ReportedErrorCode, message: string,
 export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSignal, emit: (e: FlashEvent) => void): Promise<void> {
   const { flashId } = plan;
   let writing = false;
+  let streaming: ImageStream | undefined;
   try {
     const ca = plan.image.kind === 'catalog' ? await plan.extraCa?.() : undefined;
     if (plan.image.kind === 'catalog') emit({ type: 'flash.stage', flashId, stage: 'downloading', bytes: 0, rate: 0 });
     const onDownload = throttledDownload(emit, flashId);
     const image = await resolveImage(plan.image, signal, { ca, configDir: plan.configDir }, onDownload);
+    streaming = image.stream;
     // A cached (or fully downloaded) image is verified already; a streamed one when its download ends.
     if (plan.image.kind === 'catalog' && !image.stream) emit({ type: 'flash.download', flashId, bytes: image.size ?? 0, rate: 0, verified: true });
     emit({ type: 'flash.stage', flashId, stage: 'checking', bytes: 0, rate: 0 });
@@ -153,5 +156,8 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
     // of the image. Each is told so, rather than left looking as if it were still being written.
     if (writing) for (const target of plan.targets) emit({ type: 'flash.target', flashId, result: stoppedTarget(target, code, message, signal.aborted) });
     emit({ type: 'flash.finished', flashId, outcome: signal.aborted ? 'cancelled' : 'failed', error: { code, message } });
+  } finally {
+    // A download still running when the flash ended (a refused target) ends with it; after a write, it already has.
+    streaming?.abandon();
   }
 }
