@@ -168,6 +168,28 @@ describe.skipIf(!root)('macula flash URL streams: written while downloading, boo
     expect(sha256(deviceBytes(c.device, image.length))).toBe(sha256(image));
   });
 
+  it('a multi-Block .xz streams through its sequential decoder (its Index is at the end), verified', async () => {
+    // Compressible (xz of 20 MiB of random bytes takes 20 s here): the random head, then a 64 KiB block repeated.
+    const plain = Buffer.from(image);
+    for (let at = 6 * MiB; at < plain.length; at += 64 << 10) image.copy(plain, at, 2 * MiB, 2 * MiB + (64 << 10));
+    const file = join(lab.dir, 'os-xz.img');
+    writeFileSync(file, plain);
+    execFileSync('xz', ['-T2', '--block-size=4MiB', '-1', '-k', file]);
+    const xz = readFileSync(`${file}.xz`);
+    const sums = Buffer.from(`${sha256(xz)}  os.img.xz\n`);
+    server.setFile('/rel/os.img.xz', xz);
+    server.setFile('/rel/SHA256SUMS', sums);
+    server.setFile('/rel/SHA256SUMS.asc', Buffer.from(await gpg.sign(sums, { armor: true })));
+    server.throttle('/rel/os.img.xz', 2_000_000);
+    const a = lab.create({ sizeMiB: 32 });
+    const args = flashArgs(join(lab.dir, 'cache-xz'), a.device).map((arg) => (arg === server.url('/rel/os.img') ? server.url('/rel/os.img.xz') : arg));
+    const run = await macula(args, env());
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.events.some((e) => e['event'] === 'streaming')).toBe(true);
+    expect(run.events.find((e) => e['event'] === 'target')).toMatchObject({ path: a.device, ok: true, verified: true });
+    expect(sha256(deviceBytes(a.device, plain.length))).toBe(sha256(plain));
+  });
+
   it('a refused target ends the flash at once: the download stops with it, nothing is written', async () => {
     await publish(image);
     // Twelve seconds of download; the refusal must not wait for it.

@@ -36,8 +36,8 @@ export type Acquisition = { readonly kind: 'cached'; readonly image: AcquiredIma
 /**
  * As acquireImage, but the download does not have to end before the flash starts: the signature over SHA256SUMS is
  * checked first, then the download starts and this resolves as soon as its first bytes say the format can be read
- * front to back (raw, gzip, zstd, bzip2). An .xz or zip image (read from its end) is downloaded whole first, and a
- * cached image is returned as it is, with no request made.
+ * front to back (raw, gzip, zstd, bzip2, xz). A zip (read from its central directory at the end) is downloaded whole
+ * first, and a cached image is returned as it is, with no request made.
  */
 export async function acquireStreaming(opts: AcquireOptions): Promise<Acquisition> {
   const expectation = await findExpectation(opts);

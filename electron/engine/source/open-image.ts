@@ -24,6 +24,8 @@ async function sourceFor(path: string, compression: ImageSource['compression'], 
     case 'gzip':
       return (await import('./gzip-source')).gzipSource(path, size);
     case 'xz':
+      // While it downloads, an .xz has no Index to read yet: one sequential decoder (xz-stream-source.ts).
+      if (growthOf(path)) return (await import('./xz-stream-source')).xzGrowingSource(path, size);
       return (await import('./xz-source')).xzSource(path, size, options.xzThreads !== undefined ? { threads: options.xzThreads } : {});
     case 'zstd':
       return (await import('./zstd-source')).zstdSource(path, size);
@@ -37,10 +39,11 @@ async function sourceFor(path: string, compression: ImageSource['compression'], 
 }
 
 /**
- * Formats decoded front to back, which can be read while the file is still being downloaded. An .xz is read from its
- * Index at the end (xz-source.ts), a zip from its central directory at the end: both wait for the whole file.
+ * Formats that can be read while the file is still being downloaded: decoded front to back (an .xz then by one
+ * sequential decoder, its Index being at the end). A zip is read from its central directory at the end: it waits for
+ * the whole file.
  */
-export const STREAMABLE: ReadonlySet<ImageSource['compression']> = new Set(['none', 'gzip', 'zstd', 'bzip2']);
+export const STREAMABLE: ReadonlySet<ImageSource['compression']> = new Set(['none', 'gzip', 'zstd', 'bzip2', 'xz']);
 
 /**
  * Opens an image file of any supported format, chosen by its bytes (see detectImageFormat).
