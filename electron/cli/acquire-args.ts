@@ -72,7 +72,11 @@ export async function acquireForFlash(target: string, args: Args, out: Output, s
   const { options } = await acquireOptions(target, args, out, signal, onProgress);
   const acquisition = await acquireStreaming(options);
   if (acquisition.kind === 'cached') reportAcquired(acquisition.image, out);
-  else out.event('streaming', { path: acquisition.stream.path, sha256: acquisition.stream.sha256, size: acquisition.stream.expectedSize ?? null }, `Flashing ${acquisition.stream.fileName} as it downloads; its first MiB is written only once its SHA-256 matched`);
+  else {
+    const { stream } = acquisition;
+    out.event('streaming', { path: stream.path, sha256: stream.sha256, size: stream.expectedSize ?? null }, `Flashing ${stream.fileName} as it downloads; its first MiB is written only once its SHA-256 matched`);
+    if (stream.bmapProblem) out.event('notice', { message: `${stream.bmapProblem}; the image will be written whole` }, `note: ${stream.bmapProblem}; the image will be written whole`);
+  }
   return acquisition;
 }
 

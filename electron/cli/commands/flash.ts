@@ -22,10 +22,11 @@ import { FLASH_SEED_OPTIONS, FLASH_SEED_USAGE, chooseSeeds } from '../flash-seed
  * The block map to use: `--bmap FILE`, else `IMAGE.bmap` beside the image (announced), unless `--no-bmap`. Its
  * ImageSize is checked against the image's size here already when the container records it.
  */
-async function chooseBmap({ args, out }: CommandContext, image: string, source: ImageSource): Promise<{ path: string; bmap: Bmap } | undefined> {
+async function chooseBmap({ args, out }: CommandContext, image: string, source: ImageSource, sidecar?: string): Promise<{ path: string; bmap: Bmap } | undefined> {
   const given = args.string('bmap');
   if (given !== undefined && args.flag('no-bmap')) throw new MaculaError('ERR_USAGE', '--bmap and --no-bmap contradict each other');
-  const path = given ?? (args.flag('no-bmap') ? undefined : await findSidecarBmap(image));
+  // A streamed image's block map lies where the image will be cached, not beside its partial file.
+  const path = given ?? (args.flag('no-bmap') ? undefined : (sidecar ?? (await findSidecarBmap(image))));
   if (path === undefined) return undefined;
   const { readBmap } = await import('../../engine/source/read-bmap');
   const bmap = await readBmap(path);
@@ -100,8 +101,7 @@ async function flash(context: CommandContext, streaming: (stream: ImageStream) =
   if (stream) streaming(stream);
   const image = stream?.path ?? acquired?.path ?? given;
   const source = await openImage(image);
-  // A streamed image is written whole: its block map (if any) arrives with it, for later flashes from the cache.
-  const sparse = stream ? undefined : await chooseBmap(context, image, source);
+  const sparse = await chooseBmap(context, image, source, stream?.bmap?.path);
   const imageSize = source.sizeHint ?? sparse?.bmap.imageSize;
 
   // Every target is checked before anything is asked or written: one refused target refuses the whole flash.

@@ -113,20 +113,30 @@ export async function findExpectation(opts: AcquireOptions): Promise<Expectation
   );
 }
 
-/** The cached image with the catalog entry's block map stored beside it (when the signed sums vouch for it). */
-export async function withBmap(opts: AcquireOptions, e: Expectation, result: DownloadResult): Promise<AcquiredImage> {
-  const { fileName, trust } = e;
+/** The catalog entry's block map, or why there is none to use. */
+export type EntryBmap = Pick<AcquiredImage, 'bmap' | 'bmapProblem'>;
+
+/**
+ * Stores the catalog entry's block map beside `imagePath` (the image's place in the cache, whether or not the image is
+ * there yet) when the signed sums vouch for it, and drops any other found there. Throws only for a tampered one.
+ */
+export async function entryBmap(opts: AcquireOptions, e: Expectation, imagePath: string): Promise<EntryBmap> {
   const bmapUrl = opts.origin.kind === 'catalog' ? opts.origin.entry.bmap_url : undefined;
   if (bmapUrl === undefined) {
-    await dropSidecarBmaps(result.path);
-    return { ...result, fileName, trust };
+    await dropSidecarBmaps(imagePath);
+    return {};
   }
   try {
-    const outcome = await fetchBmapBeside(result.path, bmapUrl, e.signedSums, e.fetchOpts);
-    return outcome.kind === 'stored' ? { ...result, fileName, trust, bmap: outcome.bmap } : { ...result, fileName, trust, bmapProblem: outcome.reason };
+    const outcome = await fetchBmapBeside(imagePath, bmapUrl, e.signedSums, e.fetchOpts);
+    return outcome.kind === 'stored' ? { bmap: outcome.bmap } : { bmapProblem: outcome.reason };
   } catch (err) {
     // A bmap that contradicts the signed sums is a tampered release; one that cannot be fetched only costs speed.
     if (isMaculaError(err, 'ERR_HASH_MISMATCH')) throw err;
-    return { ...result, fileName, trust, bmapProblem: `no block map (${err instanceof Error ? err.message : String(err)})` };
+    return { bmapProblem: `no block map (${err instanceof Error ? err.message : String(err)})` };
   }
+}
+
+/** The cached image with the catalog entry's block map stored beside it (when the signed sums vouch for it). */
+export async function withBmap(opts: AcquireOptions, e: Expectation, result: DownloadResult): Promise<AcquiredImage> {
+  return { ...result, fileName: e.fileName, trust: e.trust, ...(await entryBmap(opts, e, result.path)) };
 }

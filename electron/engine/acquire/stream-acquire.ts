@@ -1,10 +1,13 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { MaculaError } from '../../../shared/errors';
 import { cachedDownload, downloadPartial, partialFileOf, type VerifiedPartial } from '../download/download';
 import type { BodyStart } from '../download/download-attempt';
 import { detectImageFormat } from '../source/detect';
 import { type GrowingFile, beginGrowth, endGrowth } from '../source/growing-file';
 import { STREAMABLE } from '../source/open-image';
-import { type AcquireOptions, type AcquiredImage, type Trust, downloadOptions, findExpectation, withBmap } from './acquire-image';
+import { type AcquireOptions, type AcquiredImage, type EntryBmap, type Trust, downloadOptions, entryBmap, findExpectation, withBmap } from './acquire-image';
+import { cachedFilePath } from '../download/cache-layout';
 
 /**
  * An image being downloaded while it is flashed (docs/flashing.md, "Streaming from a download"): the partial file
@@ -20,6 +23,9 @@ export interface ImageStream {
   readonly trust: Trust;
   /** The size the server announced (or the catalog gave): for sizing and progress only. */
   readonly expectedSize: number | undefined;
+  /** The catalog entry's block map (vouched for by the signed sums), stored where the image will be cached. */
+  readonly bmap: EntryBmap['bmap'];
+  readonly bmapProblem: EntryBmap['bmapProblem'];
   /** Resolves with the file's size once it is complete and verified; rejects with the download's failure. */
   readonly downloaded: Promise<number>;
   /** Whether the server's file started again from byte 0 after bytes had been read (its ETag changed). */
@@ -48,6 +54,10 @@ export async function acquireStreaming(opts: AcquireOptions): Promise<Acquisitio
   const cached = await cachedDownload(options);
   if (cached) return { kind: 'cached', image: await withBmap(opts, expectation, cached) };
 
+  // The block map first (small, checked against the signed sums): a streamed raw image is written sparsely with it.
+  const cachedPath = cachedFilePath(opts.cacheDir, expectation.expected, expectation.fileName);
+  if (opts.origin.kind === 'catalog' && opts.origin.entry.bmap_url !== undefined) await mkdir(dirname(cachedPath), { recursive: true });
+  const bmap = await entryBmap(opts, expectation, cachedPath);
   const path = partialFileOf(options);
   let growth: GrowingFile | undefined;
   let restarted = false;
@@ -88,7 +98,7 @@ export async function acquireStreaming(opts: AcquireOptions): Promise<Acquisitio
   const settle = async (): Promise<AcquiredImage> => {
     try {
       const done = await partial;
-      return await withBmap(opts, expectation, await done.commit());
+      return { ...(await done.commit()), fileName: expectation.fileName, trust: expectation.trust, ...bmap };
     } finally {
       endGrowth(current);
     }
@@ -105,6 +115,8 @@ export async function acquireStreaming(opts: AcquireOptions): Promise<Acquisitio
       fileName: expectation.fileName,
       trust: expectation.trust,
       expectedSize: current.expectedSize,
+      bmap: bmap.bmap,
+      bmapProblem: bmap.bmapProblem,
       downloaded,
       restarted: () => restarted,
       settle,

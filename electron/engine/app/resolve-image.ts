@@ -71,10 +71,11 @@ export async function resolveImage(
       onProgress: onDownload,
     });
     if (acquisition.kind === 'streaming') {
-      // Written whole as it arrives: its block map (if any) comes with it, for later flashes from the cache.
+      // Written as it arrives, sparsely with the entry's block map (stored where the image will be cached).
       const { stream } = acquisition;
       const source = await openImage(stream.path);
-      return { path: stream.path, source, bmap: undefined, size: source.sizeHint, sha256: stream.sha256, stream };
+      const bmap = await loadBmap(stream.bmap?.path, source);
+      return { path: stream.path, source, bmap, size: source.sizeHint ?? bmap?.bmap.imageSize, sha256: stream.sha256, stream };
     }
     path = acquisition.image.path;
     bmapPath = acquisition.image.bmap?.path;
