@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EtcherSdk, ensureEtcherSdk } from './etcher-sdk';
 import { type ImageFixtures, ensure, imageFixtures, work } from './fixtures';
+import { runStreamRegime } from './flash-stream';
 import { type LoopTarget, BlkioThrottle, attachLoop, blkioAvailable, detachLoop } from './loop-target';
 import { type Measurement, type MeasureOptions, measureCommand, measureEngineWith, measureNodeScript } from './measure';
 
@@ -358,6 +359,10 @@ export async function runFlashBench(): Promise<void> {
     console.log('flash benchmark: skipped, it needs root (loop devices, cgroup v1 blkio)');
     return;
   }
+  // The stream regime (bench/flash-stream.ts) has fixtures, server and loop of its own: BENCH_REGIMES=stream runs it alone.
+  const only = listFromEnv('BENCH_REGIMES');
+  if (!only || only.includes('stream')) await runStreamRegime();
+  if (only?.every((r) => r === 'stream')) return;
   const fx = imageFixtures();
   const imageBytes = statSync(fx.image).size;
   const etcher = ensureEtcherSdk(join(work, 'etcher-sdk'));

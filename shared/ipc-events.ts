@@ -44,6 +44,12 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('drives.changed'), added: z.array(z.string()), removed: z.array(z.string()) }),
   /** The flash as a whole moved on (the download reports its bytes). */
   z.strictObject({ type: z.literal('flash.stage'), flashId, stage: z.enum(FLASH_STAGES), ...meter }),
+  /**
+   * The image's download, reported on its own: a catalog image is written while it downloads (docs/flashing.md,
+   * "Streaming from a download"), so it runs beside the targets' writes. `verified`: complete, and its SHA-256 matched
+   * the signed one (also sent for an image read from the cache).
+   */
+  z.strictObject({ type: z.literal('flash.download'), flashId, ...meter, verified: z.boolean() }),
   /** One target's write or read-back. */
   z.strictObject({ type: z.literal('flash.progress'), flashId, target: z.string(), phase: z.enum(['writing', 'verifying', 'done', 'failed']), ...meter }),
   z.strictObject({ type: z.literal('flash.target'), flashId, result: flashTargetResultSchema }),

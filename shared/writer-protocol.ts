@@ -39,8 +39,17 @@ export const writerRequestSchema = z.discriminatedUnion('kind', [
      * only when the two are equal: nothing unverified becomes bootable, whatever happened to the file meanwhile.
      */
     sha256: sha256Hex.optional(),
+    /**
+     * The image file is still being downloaded (docs/flashing.md, "Streaming from a download"): reads that reach its
+     * current end wait for more until a `grown` request says where it ends (or a `cancel`). `size` is the length the
+     * server announced, for sizing and progress only: the `grown` size ends the reads, and the hash decides chunk 0.
+     */
+    growing: z.boolean().optional(),
+    size: byteCount.optional(),
   }),
   z.strictObject({ kind: z.literal('cancel') }),
+  /** The growing image's download completed and its SHA-256 matched: the file ends at `size`. */
+  z.strictObject({ kind: z.literal('grown'), size: byteCount }),
 ]);
 
 export const writePhaseSchema = z.enum(['writing', 'verifying', 'done', 'failed']);

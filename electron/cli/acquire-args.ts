@@ -1,6 +1,8 @@
 import type { CatalogImage } from '../../shared/catalog';
 import { findCatalogEntry } from '../../shared/catalog-parse';
-import { type AcquiredImage, type ImageOrigin, acquireImage } from '../engine/acquire/acquire-image';
+import type { ByteProgress } from '../../shared/progress';
+import { type AcquireOptions, type AcquiredImage, type ImageOrigin, acquireImage } from '../engine/acquire/acquire-image';
+import { type Acquisition, acquireStreaming } from '../engine/acquire/stream-acquire';
 import { loadCatalog } from '../engine/catalog/load-catalog';
 import { defaultCacheDir } from '../engine/download/cache-dir';
 import { loadTrustedKeys } from '../engine/trust/keyring';
@@ -11,13 +13,14 @@ export { ACQUIRE_OPTIONS, ACQUIRE_USAGE, isRemoteImage } from './acquire-options
 import type { Output } from './output';
 import { formatBytes } from './output';
 
-/** Fetches ENTRY|URL into the cache as `macula download` does, reporting signature, progress and result on `out`. */
-export async function acquireFromArgs(
+/** The acquisition `target` asks for: its origin (a catalog entry is looked up in the signed catalog) and options. */
+async function acquireOptions(
   target: string,
   args: Args,
   out: Output,
   signal: AbortSignal,
-): Promise<{ image: AcquiredImage; entry?: CatalogImage }> {
+  onProgress: (p: ByteProgress) => void,
+): Promise<{ options: AcquireOptions; entry?: CatalogImage }> {
   const allowHttp = args.flag('allow-http');
   const ca = await caOption(args);
   const key = args.string('key');
@@ -39,7 +42,7 @@ export async function acquireFromArgs(
     origin = { kind: 'catalog', entry: findCatalogEntry(loaded.catalog, target) };
   }
   const [sha256, sumsUrl, sigUrl] = [args.string('sha256'), args.string('sums'), args.string('sig')];
-  const image = await acquireImage({
+  const options: AcquireOptions = {
     origin,
     keys,
     cacheDir: args.string('cache') ?? defaultCacheDir(),
@@ -49,15 +52,50 @@ export async function acquireFromArgs(
     ...(sha256 !== undefined ? { sha256 } : {}),
     ...(sumsUrl !== undefined ? { sumsUrl } : {}),
     ...(sigUrl !== undefined ? { sigUrl } : {}),
-    onProgress: (p) => out.progress(p, 'downloading'),
+    onProgress,
     onSignatureVerified: (signer, hash) =>
       out.event(
         'signature',
         { fingerprint: signer.fingerprint, keyId: signer.keyId, created: signer.created.toISOString(), sha256: hash },
         `SHA256SUMS signature good (key ${signer.fingerprint}); expecting ${hash}`,
       ),
-  });
+  };
+  return { options, ...(origin.kind === 'catalog' ? { entry: origin.entry } : {}) };
+}
+
+/**
+ * For `macula flash`: ENTRY|URL checked against its signed sums, then either already cached (reported as
+ * `downloaded`) or downloading, to be flashed as it arrives (stream-acquire.ts). Download progress goes to
+ * `onProgress`, beside the write's.
+ */
+export async function acquireForFlash(target: string, args: Args, out: Output, signal: AbortSignal, onProgress: (p: ByteProgress) => void): Promise<Acquisition> {
+  const { options } = await acquireOptions(target, args, out, signal, onProgress);
+  const acquisition = await acquireStreaming(options);
+  if (acquisition.kind === 'cached') reportAcquired(acquisition.image, out);
+  else {
+    const { stream } = acquisition;
+    out.event('streaming', { path: stream.path, sha256: stream.sha256, size: stream.expectedSize ?? null }, `Flashing ${stream.fileName} as it downloads; its first MiB is written only once its SHA-256 matched`);
+    if (stream.bmapProblem) out.event('notice', { message: `${stream.bmapProblem}; the image will be written whole` }, `note: ${stream.bmapProblem}; the image will be written whole`);
+  }
+  return acquisition;
+}
+
+/** Fetches ENTRY|URL into the cache as `macula download` does, reporting signature, progress and result on `out`. */
+export async function acquireFromArgs(
+  target: string,
+  args: Args,
+  out: Output,
+  signal: AbortSignal,
+): Promise<{ image: AcquiredImage; entry?: CatalogImage }> {
+  const { options, entry } = await acquireOptions(target, args, out, signal, (p) => out.progress(p, 'downloading'));
+  const image = await acquireImage(options);
   out.endProgress();
+  reportAcquired(image, out);
+  return { image, ...(entry ? { entry } : {}) };
+}
+
+/** The `downloaded` event (and a block map problem) for an image now in the cache. */
+export function reportAcquired(image: AcquiredImage, out: Output): void {
   out.event(
     'downloaded',
     {
@@ -77,5 +115,4 @@ export async function acquireFromArgs(
     const message = `${image.bmapProblem}; the image will be written whole`;
     out.event('notice', { message }, `note: ${message}`);
   }
-  return { image, ...(origin.kind === 'catalog' ? { entry: origin.entry } : {}) };
 }

@@ -20,8 +20,8 @@ const STAGE_TEXT: Record<FlashState['stage'], string> = {
  */
 export function FlashProgress(props: { bridge: EngineClient; initial: FlashState; downloads: boolean; onAgain: () => void }) {
   const [state, setState] = useState(props.initial);
-  // The engine leaves 'downloading' only once the image is downloaded and verified; a flash that ends while
-  // downloading ended without its image.
+  // A catalog image downloads while it is written: only the engine's `flash.download` with `verified` says it is
+  // complete and matched its signed SHA-256; a flash that ends before that ended without its image.
   const [downloaded, setDownloaded] = useState(false);
   const [cancelError, setCancelError] = useState<string>();
   // "Erase and flash" is gone once the flash starts: focus moves to Cancel, then stays on the same button when it
@@ -31,7 +31,8 @@ export function FlashProgress(props: { bridge: EngineClient; initial: FlashState
   useEngineEvents(props.bridge, (event) => {
     if (!isFlashEvent(event)) return;
     setState((s) => reduceFlash(s, event));
-    const pastDownload = event.type === 'flash.progress' || (event.type === 'flash.stage' && (event.stage === 'checking' || event.stage === 'writing'));
+    // A streamed download runs beside the writes: only its own `verified` says it is done.
+    const pastDownload = event.type === 'flash.download' && event.verified;
     if (pastDownload && event.flashId === props.initial.flashId) setDownloaded(true);
   });
 
@@ -45,7 +46,7 @@ export function FlashProgress(props: { bridge: EngineClient; initial: FlashState
 
   const running = state.outcome === undefined;
   const d = state.download;
-  const downloading = running && state.stage === 'downloading';
+  const downloading = running && d !== undefined && !d.verified;
   const pct = d ? percent(d.bytes, d.total) : undefined;
   return (
     <div className="flash-progress">

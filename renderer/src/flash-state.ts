@@ -18,7 +18,10 @@ export type FlashStage = 'starting' | 'downloading' | 'checking' | 'writing' | '
 export interface FlashState {
   readonly flashId: string;
   readonly stage: FlashStage;
-  readonly download: { readonly bytes: number; readonly total: number | undefined; readonly rate: number; readonly etaSeconds: number | undefined } | undefined;
+  /** `verified`: the image is complete and matched its signed SHA-256 (the targets may be written meanwhile). */
+  readonly download:
+    | { readonly bytes: number; readonly total: number | undefined; readonly rate: number; readonly etaSeconds: number | undefined; readonly verified: boolean }
+    | undefined;
   readonly targets: Readonly<Record<string, TargetState>>;
   readonly outcome: 'succeeded' | 'failed' | 'cancelled' | undefined;
   readonly error: { readonly code: string; readonly message: string } | undefined;
@@ -35,8 +38,13 @@ export function reduceFlash(state: FlashState, event: FlashEvent): FlashState {
   if (event.flashId !== state.flashId) return state;
   switch (event.type) {
     case 'flash.stage': {
-      const download = event.stage === 'downloading' ? { bytes: event.bytes, total: event.total, rate: event.rate, etaSeconds: event.etaSeconds } : state.download;
+      const download = event.stage === 'downloading' ? { bytes: event.bytes, total: event.total, rate: event.rate, etaSeconds: event.etaSeconds, verified: false } : state.download;
       return { ...state, stage: event.stage, download };
+    }
+    case 'flash.download': {
+      // Beside the writes, not a stage of its own: the stage stays what the targets make it.
+      const download = { bytes: event.bytes, total: event.total, rate: event.rate, etaSeconds: event.etaSeconds, verified: event.verified };
+      return { ...state, download };
     }
     case 'flash.progress': {
       const before = state.targets[event.target] ?? WAITING;

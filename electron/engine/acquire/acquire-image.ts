@@ -4,7 +4,7 @@ import { MaculaError, isMaculaError } from '../../../shared/errors';
 import type { ProgressListener } from '../../../shared/progress';
 import { type Sha256Sums, lookupSha256 } from '../../../shared/sha256sums';
 import { download } from '../download/download';
-import type { DownloadResult } from '../download/download-types';
+import type { DownloadOptions, DownloadResult } from '../download/download-types';
 import { fetchBytes } from '../download/fetch-bytes';
 import type { SignatureCheck } from '../trust/signature';
 import { verifySignedSums } from '../trust/verify-release';
@@ -43,12 +43,43 @@ export interface AcquiredImage extends DownloadResult {
   readonly bmapProblem?: string;
 }
 
+/** What an image must be, known before any of it is downloaded: its signed (or given) SHA-256 and where it comes from. */
+export interface Expectation {
+  readonly url: string;
+  readonly fileName: string;
+  readonly expected: string;
+  readonly trust: Trust;
+  readonly signedSums: Sha256Sums | undefined;
+  readonly expectedSize: number | undefined;
+  readonly fetchOpts: { readonly allowHttp: boolean; readonly ca?: string | Buffer; readonly signal?: AbortSignal };
+}
+
 /**
  * Downloads an image only once its expected SHA-256 is known from a source the user trusts: the release's
  * SHA256SUMS, whose OpenPGP signature is checked first, or an explicit hash. The hash is checked while the bytes
  * stream in, so only a verified file ever reaches the cache, and only cached files are offered for flashing.
  */
 export async function acquireImage(opts: AcquireOptions): Promise<AcquiredImage> {
+  const expectation = await findExpectation(opts);
+  const result = await download(downloadOptions(opts, expectation));
+  return withBmap(opts, expectation, result);
+}
+
+/** The download of `expectation`, as `download` and a streaming flash take it. */
+export function downloadOptions(opts: AcquireOptions, e: Expectation): DownloadOptions {
+  return {
+    url: e.url,
+    cacheDir: opts.cacheDir,
+    expectedSha256: e.expected,
+    fileName: e.fileName,
+    ...e.fetchOpts,
+    ...(e.expectedSize !== undefined ? { expectedSize: e.expectedSize } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  };
+}
+
+/** Checks the signature over SHA256SUMS (or takes the given hash): what the image must hash to, before any download. */
+export async function findExpectation(opts: AcquireOptions): Promise<Expectation> {
   const url = opts.origin.kind === 'catalog' ? opts.origin.entry.url : opts.origin.url;
   const fileName = downloadFileName({ url });
   const catalogSha = opts.origin.kind === 'catalog' ? opts.origin.entry.image_download_sha256 : undefined;
@@ -56,18 +87,15 @@ export async function acquireImage(opts: AcquireOptions): Promise<AcquiredImage>
   const sumsUrl = opts.sumsUrl ?? (opts.origin.kind === 'catalog' ? opts.origin.entry.sha256sums_url : undefined);
   const sigUrl = opts.sigUrl ?? (opts.origin.kind === 'catalog' ? opts.origin.entry.sha256sums_sig_url : undefined);
   const fetchOpts = { allowHttp: opts.allowHttp ?? false, ...(opts.ca !== undefined ? { ca: opts.ca } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
+  const expectedSize = opts.origin.kind === 'catalog' ? opts.origin.entry.image_download_size : undefined;
 
-  let expected: string;
-  let trust: Trust;
-  let signedSums: Sha256Sums | undefined;
   if (sumsUrl !== undefined || sigUrl !== undefined) {
     if (sumsUrl === undefined || sigUrl === undefined) {
       throw new MaculaError('ERR_USAGE', 'SHA256SUMS and its signature go together: give both --sums and --sig');
     }
     const [sums, signature] = await Promise.all([fetchBytes(sumsUrl, fetchOpts), fetchBytes(sigUrl, fetchOpts)]);
     const signed = await verifySignedSums({ sums, signature, keys: opts.keys });
-    expected = lookupSha256(signed.sums, fileName).sha256;
-    signedSums = signed.sums;
+    const expected = lookupSha256(signed.sums, fileName).sha256;
     if (claimed !== undefined && claimed !== expected) {
       throw new MaculaError(
         'ERR_HASH_MISMATCH',
@@ -75,39 +103,40 @@ export async function acquireImage(opts: AcquireOptions): Promise<AcquiredImage>
         { expected, actual: claimed, path: fileName },
       );
     }
-    trust = { kind: 'signed', signer: signed.signer };
     opts.onSignatureVerified?.(signed.signer, expected);
-  } else if (claimed !== undefined) {
-    expected = claimed;
-    trust = { kind: 'hash' };
-  } else {
-    throw new MaculaError(
-      'ERR_USAGE',
-      `nothing to verify ${fileName} against: give --sha256 HASH, or --sums URL --sig URL (an unverified image is never offered for flashing)`,
-    );
+    return { url, fileName, expected, trust: { kind: 'signed', signer: signed.signer }, signedSums: signed.sums, expectedSize, fetchOpts };
   }
+  if (claimed !== undefined) return { url, fileName, expected: claimed, trust: { kind: 'hash' }, signedSums: undefined, expectedSize, fetchOpts };
+  throw new MaculaError(
+    'ERR_USAGE',
+    `nothing to verify ${fileName} against: give --sha256 HASH, or --sums URL --sig URL (an unverified image is never offered for flashing)`,
+  );
+}
 
-  const expectedSize = opts.origin.kind === 'catalog' ? opts.origin.entry.image_download_size : undefined;
-  const result = await download({
-    url,
-    cacheDir: opts.cacheDir,
-    expectedSha256: expected,
-    fileName,
-    ...fetchOpts,
-    ...(expectedSize !== undefined ? { expectedSize } : {}),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-  });
+/** The catalog entry's block map, or why there is none to use. */
+export type EntryBmap = Pick<AcquiredImage, 'bmap' | 'bmapProblem'>;
+
+/**
+ * Stores the catalog entry's block map beside `imagePath` (the image's place in the cache, whether or not the image is
+ * there yet) when the signed sums vouch for it, and drops any other found there. Throws only for a tampered one.
+ */
+export async function entryBmap(opts: AcquireOptions, e: Expectation, imagePath: string): Promise<EntryBmap> {
   const bmapUrl = opts.origin.kind === 'catalog' ? opts.origin.entry.bmap_url : undefined;
   if (bmapUrl === undefined) {
-    await dropSidecarBmaps(result.path);
-    return { ...result, fileName, trust };
+    await dropSidecarBmaps(imagePath);
+    return {};
   }
   try {
-    const outcome = await fetchBmapBeside(result.path, bmapUrl, signedSums, fetchOpts);
-    return outcome.kind === 'stored' ? { ...result, fileName, trust, bmap: outcome.bmap } : { ...result, fileName, trust, bmapProblem: outcome.reason };
-  } catch (e) {
+    const outcome = await fetchBmapBeside(imagePath, bmapUrl, e.signedSums, e.fetchOpts);
+    return outcome.kind === 'stored' ? { bmap: outcome.bmap } : { bmapProblem: outcome.reason };
+  } catch (err) {
     // A bmap that contradicts the signed sums is a tampered release; one that cannot be fetched only costs speed.
-    if (isMaculaError(e, 'ERR_HASH_MISMATCH')) throw e;
-    return { ...result, fileName, trust, bmapProblem: `no block map (${e instanceof Error ? e.message : String(e)})` };
+    if (isMaculaError(err, 'ERR_HASH_MISMATCH')) throw err;
+    return { bmapProblem: `no block map (${err instanceof Error ? err.message : String(err)})` };
   }
+}
+
+/** The cached image with the catalog entry's block map stored beside it (when the signed sums vouch for it). */
+export async function withBmap(opts: AcquireOptions, e: Expectation, result: DownloadResult): Promise<AcquiredImage> {
+  return { ...result, fileName: e.fileName, trust: e.trust, ...(await entryBmap(opts, e, result.path)) };
 }

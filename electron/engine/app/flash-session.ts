@@ -1,10 +1,13 @@
 import { basename } from 'node:path';
 import { MaculaError, type ReportedErrorCode, isMaculaError } from '../../../shared/errors';
 import type { ImageChoice } from '../../../shared/ipc-flash';
+import type { ImageStream } from '../acquire/stream-acquire';
 import type { FlashEvent, FlashTargetResult } from '../../../shared/ipc-events';
+import type { ByteProgress } from '../../../shared/progress';
 import type { WriterResult } from '../../../shared/writer-protocol';
 import type { WriteProgress } from '../write/write-types';
 import { ejectTarget } from '../write/eject';
+import { writeStreamed } from './flash-streamed';
 import { checkTargets, runFlashWrite } from './flash-write';
 import { recordSeededNodes } from './record-seeded';
 import { resolveImage } from './resolve-image';
@@ -38,6 +41,17 @@ function throttled(emit: (e: FlashEvent) => void, flashId: string): (p: WritePro
     // Field by field: the writer process's events carry more (`kind`) than the strict event schema admits.
     const { target, phase, bytes, total, rate, etaSeconds } = p;
     emit({ type: 'flash.progress', flashId, target, phase, bytes, rate, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) });
+  };
+}
+
+/** Download progress as `flash.download` events, at most every PROGRESS_INTERVAL_MS. */
+function throttledDownload(emit: (e: FlashEvent) => void, flashId: string): (p: ByteProgress) => void {
+  let at = 0;
+  return ({ bytes, total, rate, etaSeconds }) => {
+    const now = Date.now();
+    if (now - at < PROGRESS_INTERVAL_MS && bytes !== total) return;
+    at = now;
+    emit({ type: 'flash.download', flashId, bytes, rate, verified: false, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) });
   };
 }
 
@@ -76,17 +90,21 @@ function stoppedTarget(target: string, code: ReportedErrorCode, message: string,
 export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSignal, emit: (e: FlashEvent) => void): Promise<void> {
   const { flashId } = plan;
   let writing = false;
+  let streaming: ImageStream | undefined;
   try {
     const ca = plan.image.kind === 'catalog' ? await plan.extraCa?.() : undefined;
-    const image = await resolveImage(plan.image, signal, { ca, configDir: plan.configDir }, ({ bytes, total, rate, etaSeconds }) =>
-      emit({ type: 'flash.stage', flashId, stage: 'downloading', bytes, rate, ...(total !== undefined ? { total } : {}), ...(etaSeconds !== undefined ? { etaSeconds } : {}) }),
-    );
+    if (plan.image.kind === 'catalog') emit({ type: 'flash.stage', flashId, stage: 'downloading', bytes: 0, rate: 0 });
+    const onDownload = throttledDownload(emit, flashId);
+    const image = await resolveImage(plan.image, signal, { ca, configDir: plan.configDir }, onDownload);
+    streaming = image.stream;
+    // A cached (or fully downloaded) image is verified already; a streamed one when its download ends.
+    if (plan.image.kind === 'catalog' && !image.stream) emit({ type: 'flash.download', flashId, bytes: image.size ?? 0, rate: 0, verified: true });
     emit({ type: 'flash.stage', flashId, stage: 'checking', bytes: 0, rate: 0 });
     const checks = await checkTargets(plan.targets, image.path, image.size);
     if (signal.aborted) throw new MaculaError('ERR_ABORTED', 'cancelled before writing');
     emit({ type: 'flash.stage', flashId, stage: 'writing', bytes: 0, rate: 0, ...(image.size !== undefined ? { total: image.size } : {}) });
     writing = true;
-    const result = await runFlashWrite({
+    const write = {
       launch: plan.launch,
       image: image.path,
       source: image.source,
@@ -94,10 +112,21 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
       verify: plan.verify,
       bmap: image.bmap,
       stateConfigs: plan.seeds?.map((s) => s.yaml),
-      expectedSha256: image.sha256,
       signal,
       onProgress: throttled(emit, flashId),
-    });
+    };
+    const { stream } = image;
+    let result: WriterResult;
+    if (stream) {
+      const streamed = writeStreamed(write, stream);
+      void stream.downloaded.then(
+        (size) => emit({ type: 'flash.download', flashId, bytes: size, total: size, rate: 0, verified: true }),
+        () => undefined,
+      );
+      result = (await streamed).result;
+    } else {
+      result = await runFlashWrite({ ...write, expectedSha256: image.sha256 });
+    }
     const recorded = await recordSeededNodes(result, plan.seeds, imageName(plan.image));
     for (const [i, t] of result.targets.entries()) {
       const notes = [...t.notes];
@@ -127,5 +156,8 @@ export async function runFlashSession(plan: FlashSessionPlan, signal: AbortSigna
     // of the image. Each is told so, rather than left looking as if it were still being written.
     if (writing) for (const target of plan.targets) emit({ type: 'flash.target', flashId, result: stoppedTarget(target, code, message, signal.aborted) });
     emit({ type: 'flash.finished', flashId, outcome: signal.aborted ? 'cancelled' : 'failed', error: { code, message } });
+  } finally {
+    // A download still running when the flash ended (a refused target) ends with it; after a write, it already has.
+    streaming?.abandon();
   }
 }

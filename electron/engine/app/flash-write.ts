@@ -4,7 +4,7 @@ import { type TargetCheck, assertWritable, checkTarget } from '../drives/check-t
 import type { ImageSource } from '../source/image-source';
 import type { WriteProgress } from '../write/write-types';
 import { writeImage } from '../write/write-targets';
-import { runWriter } from '../writer-process/writer-client';
+import { type Growing, runWriter } from '../writer-process/writer-client';
 import { assertSafeToElevate } from './elevation-safety';
 import type { WriterLaunch } from './writer-launch';
 
@@ -50,6 +50,8 @@ export interface FlashWriteOptions {
   readonly stateConfigs?: readonly string[] | undefined;
   /** The SHA-256 the image file was verified to have: the writer writes chunk 0 only if what it read matches. */
   readonly expectedSha256?: string | undefined;
+  /** The image is still being downloaded (stream-acquire.ts): the writer reads it as it grows. */
+  readonly growing?: Growing | undefined;
   readonly signal?: AbortSignal;
   readonly onProgress: (progress: WriteProgress) => void;
 }
@@ -80,6 +82,7 @@ export async function runFlashWrite(o: FlashWriteOptions): Promise<WriterResult>
       bmap: o.bmap?.path,
       seeds: o.stateConfigs,
       sha256: o.expectedSha256,
+      growing: o.growing,
       ...(o.signal ? { signal: o.signal } : {}),
     });
   }

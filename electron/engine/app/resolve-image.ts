@@ -3,7 +3,7 @@ import { findCatalogEntry } from '../../../shared/catalog-parse';
 import { MaculaError } from '../../../shared/errors';
 import type { ImageChoice } from '../../../shared/ipc-flash';
 import type { ByteProgress } from '../../../shared/progress';
-import { acquireImage } from '../acquire/acquire-image';
+import { type ImageStream, acquireStreaming } from '../acquire/stream-acquire';
 import { loadCatalog } from '../catalog/load-catalog';
 import { defaultCacheDir } from '../download/cache-dir';
 import type { ImageSource } from '../source/image-source';
@@ -19,6 +19,8 @@ export interface ResolvedImage {
   readonly size: number | undefined;
   /** The SHA-256 the file was verified to have (a catalog entry's signed sums); undefined for a local file. */
   readonly sha256: string | undefined;
+  /** The image is still downloading: flashed as it grows (flash-streamed.ts), `path` being its partial file. */
+  readonly stream?: ImageStream;
 }
 
 /** The block map at `path`, refused when it describes another image (as `macula flash` does). */
@@ -36,8 +38,8 @@ async function loadBmap(path: string | undefined, source: ImageSource): Promise<
 }
 
 /**
- * The chosen image as a local file: a file as given (with its `.bmap` beside it, if any), or a catalog entry fetched
- * into the cache and verified against the release's signed SHA256SUMS first, exactly as `macula download`.
+ * The chosen image as a local file: a file as given (with its `.bmap` beside it, if any), or a catalog entry checked
+ * against the release's signed SHA256SUMS first, then read from the cache or flashed as it downloads.
  */
 export async function resolveImage(
   choice: ImageChoice,
@@ -60,7 +62,7 @@ export async function resolveImage(
       // What the user chose when the catalog was shown (choose-os), not decided again here.
       allowDowngrade: choice.allowDowngrade ?? false,
     });
-    const acquired = await acquireImage({
+    const acquisition = await acquireStreaming({
       origin: { kind: 'catalog', entry: findCatalogEntry(catalog, choice.entryId) },
       keys: await loadTrustedKeys(),
       cacheDir: defaultCacheDir(),
@@ -68,9 +70,16 @@ export async function resolveImage(
       signal,
       onProgress: onDownload,
     });
-    path = acquired.path;
-    bmapPath = acquired.bmap?.path;
-    sha256 = acquired.sha256;
+    if (acquisition.kind === 'streaming') {
+      // Written as it arrives, sparsely with the entry's block map (stored where the image will be cached).
+      const { stream } = acquisition;
+      const source = await openImage(stream.path);
+      const bmap = await loadBmap(stream.bmap?.path, source);
+      return { path: stream.path, source, bmap, size: source.sizeHint ?? bmap?.bmap.imageSize, sha256: stream.sha256, stream };
+    }
+    path = acquisition.image.path;
+    bmapPath = acquisition.image.bmap?.path;
+    sha256 = acquisition.image.sha256;
   }
   const source = await openImage(path);
   const bmap = await loadBmap(bmapPath, source);

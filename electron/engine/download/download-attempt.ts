@@ -20,6 +20,18 @@ export interface AttemptContext {
   readonly expectedSize?: number;
   readonly http: HttpGetOptions;
   readonly onProgress?: ProgressListener;
+  /**
+   * Told each body's start before its first byte is written: `offset` 0 truncates the partial (a fresh start), more
+   * continues it. A reader of the partial as it grows learns here whether the bytes it read still stand. A throw
+   * refuses the body.
+   */
+  readonly onBody?: (body: BodyStart) => void;
+}
+
+/** Where a response body starts in the file, and the file's whole length if the server said. */
+export interface BodyStart {
+  readonly offset: number;
+  readonly total?: number;
 }
 
 /** The partial file now holds the whole body; its hash and size are not yet checked against expectations. */
@@ -48,6 +60,12 @@ export async function downloadAttempt(ctx: AttemptContext): Promise<AttemptResul
       actual: opened.total,
       url: displayUrl(ctx.url),
     });
+  }
+  try {
+    ctx.onBody?.({ offset: opened.offset, ...(opened.total !== undefined ? { total: opened.total } : {}) });
+  } catch (err) {
+    opened.res.body.destroy();
+    throw err;
   }
   return streamToPartial(ctx, opened);
 }

@@ -9,7 +9,7 @@ import {
   normalizeSha256,
   sha256Hex,
 } from './cache-layout';
-import { downloadAttempt, type AttemptContext, type AttemptResult } from './download-attempt';
+import { downloadAttempt, type AttemptContext, type AttemptResult, type BodyStart } from './download-attempt';
 import type { DownloadOptions, DownloadResult } from './download-types';
 import { discardPartial, partialPaths, type PartialPaths } from './partial-state';
 import { backoffMs, isRetryable, sleep } from './retry';
@@ -23,19 +23,47 @@ export type { DownloadOptions, DownloadResult } from './download-types';
  * was expected ever reaches `<cacheDir>/sha256/<hex>/<fileName>`.
  */
 export async function download(opts: DownloadOptions): Promise<DownloadResult> {
+  const cached = await cachedDownload(opts);
+  if (cached) return cached;
+  return (await downloadPartial(opts)).commit();
+}
+
+/** The file already in the cache for `opts.expectedSha256` (no request is made), if there is one. */
+export async function cachedDownload(opts: DownloadOptions): Promise<DownloadResult | undefined> {
+  if (opts.expectedSha256 === undefined) return undefined;
+  const url = parseUrl(opts.url);
+  assertFetchableUrl(url, opts.allowHttp ?? false);
+  const expectedSha256 = normalizeSha256(opts.expectedSha256);
+  const path = cachedFilePath(opts.cacheDir, expectedSha256, nameOf(opts, url));
+  const size = await cachedSize(path, opts.expectedSize);
+  return size === undefined ? undefined : { path, sha256: expectedSha256, size, fromCache: true, resumed: false };
+}
+
+/** The partial file `downloadPartial(opts)` fills: `<cacheDir>/partial/<key>.part`, read as it grows by a streaming flash. */
+export function partialFileOf(opts: DownloadOptions): string {
+  return partialPaths(opts.cacheDir, keyOf(opts, parseUrl(opts.url))).part;
+}
+
+/** A download complete and verified in its partial file, not yet in the cache. */
+export interface VerifiedPartial {
+  readonly part: string;
+  readonly sha256: string;
+  readonly size: number;
+  /** Moves the file into the cache (atomically: same filesystem) and returns it there. */
+  commit(): Promise<DownloadResult>;
+}
+
+/**
+ * Downloads into the partial file and verifies size and hash there (a mismatch discards it and throws). `onBody` is
+ * told where each response body starts (download-attempt.ts), for a reader of the partial as it grows.
+ */
+export async function downloadPartial(opts: DownloadOptions, onBody?: (body: BodyStart) => void): Promise<VerifiedPartial> {
   const url = parseUrl(opts.url);
   assertFetchableUrl(url, opts.allowHttp ?? false);
   const expectedSha256 = opts.expectedSha256 === undefined ? undefined : normalizeSha256(opts.expectedSha256);
-  const fileName = opts.fileName === undefined ? fileNameFromUrl(url) : assertSafeFileName(opts.fileName);
+  const fileName = nameOf(opts, url);
   if (opts.signal?.aborted) throw new MaculaError('ERR_ABORTED', `aborted: ${displayUrl(url)}`, { url: displayUrl(url) });
-
-  if (expectedSha256 !== undefined) {
-    const path = cachedFilePath(opts.cacheDir, expectedSha256, fileName);
-    const size = await cachedSize(path, opts.expectedSize);
-    if (size !== undefined) return { path, sha256: expectedSha256, size, fromCache: true, resumed: false };
-  }
-
-  const paths = partialPaths(opts.cacheDir, expectedSha256 ?? sha256Hex(url.href));
+  const paths = partialPaths(opts.cacheDir, keyOf(opts, url));
   await mkdir(dirname(paths.part), { recursive: true });
   const ctx: AttemptContext = {
     url,
@@ -43,6 +71,7 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
     pinned: expectedSha256 !== undefined,
     ...(opts.expectedSize !== undefined ? { expectedSize: opts.expectedSize } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(onBody ? { onBody } : {}),
     http: {
       ...(opts.allowHttp !== undefined ? { allowHttp: opts.allowHttp } : {}),
       ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
@@ -53,12 +82,28 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
   };
   const outcome = await withRetries(ctx, opts.retries ?? 3, opts.signal);
   await verify(outcome, paths, url, opts.expectedSize, expectedSha256);
-  const path = cachedFilePath(opts.cacheDir, outcome.sha256, fileName);
-  await mkdir(dirname(path), { recursive: true });
-  // Same filesystem (both under cacheDir), so the file appears in the cache whole or not at all.
-  await rename(paths.part, path);
-  await rm(paths.sidecar, { force: true });
-  return { path, sha256: outcome.sha256, size: outcome.size, fromCache: false, resumed: outcome.resumed };
+  return {
+    part: paths.part,
+    sha256: outcome.sha256,
+    size: outcome.size,
+    async commit() {
+      const path = cachedFilePath(opts.cacheDir, outcome.sha256, fileName);
+      await mkdir(dirname(path), { recursive: true });
+      // Same filesystem (both under cacheDir), so the file appears in the cache whole or not at all.
+      await rename(paths.part, path);
+      await rm(paths.sidecar, { force: true });
+      return { path, sha256: outcome.sha256, size: outcome.size, fromCache: false, resumed: outcome.resumed };
+    },
+  };
+}
+
+function nameOf(opts: DownloadOptions, url: URL): string {
+  return opts.fileName === undefined ? fileNameFromUrl(url) : assertSafeFileName(opts.fileName);
+}
+
+/** Partials are keyed by the expected hash (any mirror resumes them), else by the URL. */
+function keyOf(opts: DownloadOptions, url: URL): string {
+  return opts.expectedSha256 === undefined ? sha256Hex(url.href) : normalizeSha256(opts.expectedSha256);
 }
 
 async function withRetries(ctx: AttemptContext, retries: number, signal?: AbortSignal): Promise<AttemptResult> {

@@ -11,6 +11,7 @@ import {
   type ImageLayout,
 } from '../../../shared/image-format';
 import { ioError } from './archive-error';
+import { readGrowing } from './growing-file';
 
 /** What an image file's bytes say it is. */
 export interface DetectedFormat {
@@ -26,8 +27,10 @@ async function readHead(path: string): Promise<Uint8Array> {
     const fh = await open(path, 'r');
     try {
       const buf = Buffer.alloc(SNIFF_LENGTH);
-      const { bytesRead } = await fh.read(buf, 0, SNIFF_LENGTH, 0);
-      return buf.subarray(0, bytesRead);
+      // A file still being downloaded may not hold its head yet (growing-file.ts).
+      let filled = 0;
+      for (let n = -1; n !== 0 && filled < SNIFF_LENGTH; filled += n) n = await readGrowing(fh, path, buf, filled, SNIFF_LENGTH - filled, filled);
+      return buf.subarray(0, filled);
     } finally {
       await fh.close();
     }

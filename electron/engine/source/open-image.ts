@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { assertNever } from '../../../shared/errors';
+import { MaculaError, assertNever } from '../../../shared/errors';
 import { ioError } from './archive-error';
 import { detectImageFormat } from './detect';
 import type { ImageSource } from './image-source';
+import { growthOf } from './growing-file';
 import { rawSource } from './raw-source';
 
 /** Tuning for `openImage`. */
@@ -16,13 +17,15 @@ export interface OpenImageOptions {
  * their npm packages cost resident memory once loaded (yauzl ≈ 12 MiB, node-liblzma and zstd-napi ≈ 3.5 MiB each,
  * measured with `/usr/bin/time` on `node -e "await import(…)"`), and a flash holds only one image.
  */
-async function sourceFor(path: string, compression: ImageSource['compression'], size: number, options: OpenImageOptions): Promise<ImageSource> {
+async function sourceFor(path: string, compression: ImageSource['compression'], size: number, options: OpenImageOptions, rawSize: number | undefined): Promise<ImageSource> {
   switch (compression) {
     case 'none':
-      return rawSource(path, size);
+      return rawSource(path, rawSize);
     case 'gzip':
       return (await import('./gzip-source')).gzipSource(path, size);
     case 'xz':
+      // While it downloads, an .xz has no Index to read yet: one sequential decoder (xz-stream-source.ts).
+      if (growthOf(path)) return (await import('./xz-stream-source')).xzGrowingSource(path, size);
       return (await import('./xz-source')).xzSource(path, size, options.xzThreads !== undefined ? { threads: options.xzThreads } : {});
     case 'zstd':
       return (await import('./zstd-source')).zstdSource(path, size);
@@ -36,17 +39,31 @@ async function sourceFor(path: string, compression: ImageSource['compression'], 
 }
 
 /**
+ * Formats that can be read while the file is still being downloaded: decoded front to back (an .xz then by one
+ * sequential decoder, its Index being at the end). A zip is read from its central directory at the end: it waits for
+ * the whole file.
+ */
+export const STREAMABLE: ReadonlySet<ImageSource['compression']> = new Set(['none', 'gzip', 'zstd', 'bzip2', 'xz']);
+
+/**
  * Opens an image file of any supported format, chosen by its bytes (see detectImageFormat).
  * Zip archives are validated here (entry choice, unsafe names) before any byte is produced.
  */
 export async function openImage(path: string, options: OpenImageOptions = {}): Promise<ImageSource> {
   const format = await detectImageFormat(path);
-  const size = await stat(path).then(
+  const onDisk = await stat(path).then(
     (s) => s.size,
     (err: unknown) => {
       throw ioError(path, err);
     },
   );
-  const source = await sourceFor(path, format.compression, size, options);
+  const growth = growthOf(path);
+  if (growth && !STREAMABLE.has(format.compression)) {
+    throw new MaculaError('ERR_USAGE', `${format.compression} images cannot be read while they download (their index is at the end): download first`, { path });
+  }
+  // A file being downloaded is as large as its server announced; its reads wait for the bytes (growing-file.ts).
+  const size = growth ? (growth.expectedSize ?? 0) : onDisk;
+  const rawSize = growth ? growth.expectedSize : onDisk;
+  const source = await sourceFor(path, format.compression, size, options, rawSize);
   return format.note !== undefined ? { ...source, note: format.note } : source;
 }

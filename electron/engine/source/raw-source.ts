@@ -4,13 +4,13 @@ import { decodedStream } from './decoded-stream';
 import type { ImageSource } from './image-source';
 import { readFileStream } from './read-file';
 
-/** An uncompressed image: the file's bytes are the image. */
-export function rawSource(path: string, size: number): ImageSource {
+/** An uncompressed image: the file's bytes are the image (`size` undefined: a download of unannounced length). */
+export function rawSource(path: string, size: number | undefined): ImageSource {
   return {
     path,
     compression: 'none',
-    compressedSize: size,
-    sizeHint: size,
+    compressedSize: size ?? 0,
+    ...(size !== undefined ? { sizeHint: size } : {}),
     createReadStream: (signal) =>
       decodedStream({
         path,

@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type * as ZstdBinding from 'zstd-napi/binding';
 import { MaculaError } from '../../../shared/errors';
 import { abortedError, archiveError, ioError } from './archive-error';
+import { readGrowing } from './growing-file';
 import type { ImageReader } from './image-reader';
 import { READ_CHUNK } from './read-file';
 
@@ -99,7 +100,8 @@ export class ZstdDecoder implements ImageReader {
     if (!file) throw new Error('file closed');
     const buffer = this.buffers[this.turn]!;
     this.turn ^= 1;
-    const { bytesRead } = await file.read(buffer, 0, READ_CHUNK, this.position).catch((err: unknown) => {
+    // A file still being downloaded is decoded as it grows (growing-file.ts).
+    const bytesRead = await readGrowing(file, this.path, buffer, 0, READ_CHUNK, this.position).catch((err: unknown) => {
       throw ioError(this.path, err);
     });
     this.position += bytesRead;

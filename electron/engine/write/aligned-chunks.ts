@@ -1,5 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { abortedError, ioError } from '../source/archive-error';
+import { growthOf, readGrowing } from '../source/growing-file';
 import type { ImageReader } from '../source/image-reader';
 import { ALIGNMENT, directIo } from './direct-io';
 import type { Extent } from './mapped-ranges';
@@ -182,10 +183,11 @@ export async function* readerChunks(reader: ImageReader, pool: ChunkPool): Async
 }
 
 /** Reads `length` bytes at `position` of `handle` into `buffer` at `at`, stopping early only at the end of the file. */
-async function readAt(handle: FileHandle, buffer: Buffer, at: number, length: number, position: number): Promise<number> {
+async function readAt(handle: FileHandle, path: string, buffer: Buffer, at: number, length: number, position: number): Promise<number> {
   let filled = 0;
   while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, at + filled, length - filled, position + filled);
+    // A file still being downloaded is read as it grows (growing-file.ts): its current end is not the image's.
+    const bytesRead = await readGrowing(handle, path, buffer, at + filled, length - filled, position + filled);
     if (bytesRead === 0) break;
     filled += bytesRead;
   }
@@ -227,15 +229,17 @@ export async function* fileChunks(path: string, pool: ChunkPool, options: FileCh
   const handle = await open(path, 'r').catch((err: unknown) => {
     throw ioError(path, err);
   });
-  const size = Number((await handle.stat().catch(async (err: unknown) => {
+  const onDisk = Number((await handle.stat().catch(async (err: unknown) => {
     await handle.close();
     throw ioError(path, err);
   })).size);
+  // A file being downloaded has the size its server announced; its reads wait for the bytes (growing-file.ts).
+  const size = growthOf(path)?.expectedSize ?? onDisk;
   const readChunk = async (index: number, buffer: Buffer): Promise<number> => {
-    if (!sparse) return readAt(handle, buffer, 0, CHUNK, index * CHUNK);
+    if (!sparse) return readAt(handle, path, buffer, 0, CHUNK, index * CHUNK);
     const filled = Math.max(0, Math.min(CHUNK, size - index * CHUNK));
     for (const { start, length } of sparse(index * CHUNK, filled)) {
-      if ((await readAt(handle, buffer, start, length, index * CHUNK + start)) < length) throw new Error('the file ended early');
+      if ((await readAt(handle, path, buffer, start, length, index * CHUNK + start)) < length) throw new Error('the file ended early');
     }
     return filled;
   };

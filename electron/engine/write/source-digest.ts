@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { MaculaError } from '../../../shared/errors';
 import type { ImageSource } from '../source/image-source';
+import { readFileStream } from '../source/read-file';
 
 /**
  * The check that makes the writer's hash the verified hash (docs/flashing.md, "Nothing unverified becomes
@@ -32,7 +32,8 @@ function mismatch(source: ImageSource, expected: string, actual: string): Macula
 
 /** A SHA-256 of the whole file, read sequentially alongside the write. */
 function hashFileAside(path: string): { readonly digest: Promise<string>; stop(): void } {
-  const input = createReadStream(path, { highWaterMark: 1 << 20 });
+  // A file still being downloaded is hashed as it grows, to the end its downloader gives (growing-file.ts).
+  const input = readFileStream(path);
   const hash = createHash('sha256');
   const digest = new Promise<string>((resolve, reject) => {
     input.on('data', (bytes) => hash.update(bytes));

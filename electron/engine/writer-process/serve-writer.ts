@@ -8,7 +8,9 @@ import { readBmap } from '../source/read-bmap';
 import { parseSeedYaml } from '../../../shared/seed-yaml';
 import { writeImage } from '../write/write-targets';
 import { validateElevatedTargets } from './elevated-targets';
+import { GrowthFeed } from './growth-feed';
 import { type CallerFile, openAsCaller, writerCaller } from './writer-caller';
+import { beginGrowth } from '../source/growing-file';
 
 /** Parses one request line; a line that is not JSON or not in the protocol is an ERR_USAGE. */
 export function parseWriterRequest(line: string): WriterRequest {
@@ -60,20 +62,26 @@ export async function serveWriter(input: Readable, output: Writable, options: Se
   const controller = new AbortController();
   const lines = createInterface({ input, crlfDelay: Infinity });
   const iterator = lines[Symbol.asyncIterator]();
+  let feed: GrowthFeed | undefined;
   try {
     const first = await iterator.next();
     if (first.done) throw new MaculaError('ERR_USAGE', 'writer protocol: no request on stdin');
     const request = parseWriterRequest(first.value);
     if (request.kind !== 'write') throw new MaculaError('ERR_USAGE', 'writer protocol: the first request must be a write');
-    // Later lines may only cancel; anything else is ignored after being refused.
+    // Later lines may only cancel, or end a growing image; anything else is ignored after being refused.
+    feed = new GrowthFeed(controller);
     void (async () => {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         try {
-          if (parseWriterRequest(next.value).kind === 'cancel') controller.abort(new MaculaError('ERR_ABORTED', 'cancelled'));
+          const later = parseWriterRequest(next.value);
+          if (later.kind === 'cancel') feed.cancel();
+          else if (later.kind === 'grown') feed.grown(later.size);
         } catch {
           /* a malformed line after the request cannot change the write */
         }
       }
+      // The client is gone: a file it was still downloading will never be said to end.
+      feed.closed();
     })();
     if (options.approvedDrives) assertApproved(request.targets, options.approvedDrives);
     const stateConfigs = request.seeds && checkedSeeds(request.seeds, request.targets.length);
@@ -82,6 +90,8 @@ export async function serveWriter(input: Readable, output: Writable, options: Se
     // those descriptors, so a path swapped afterwards changes nothing (writer-caller.ts).
     const image = await openAsCaller(caller, request.image, 'image');
     files.push(image);
+    // A file still being downloaded is read as it grows, through the descriptor's path (growing-file.ts).
+    if (request.growing) feed?.attach(beginGrowth(image.path, request.size));
     const bmapFile = request.bmap !== undefined ? await openAsCaller(caller, request.bmap, 'block map') : undefined;
     if (bmapFile) files.push(bmapFile);
     const source = await openImage(image.path);
@@ -119,6 +129,7 @@ export async function serveWriter(input: Readable, output: Writable, options: Se
     emit({ kind: 'error', code: error.code, message: unmasked(error.message) });
     return error;
   } finally {
+    feed?.detach();
     lines.close();
     await Promise.all(files.map((f) => f.handle.close().catch(() => undefined)));
   }

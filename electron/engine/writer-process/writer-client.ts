@@ -10,6 +10,12 @@ import {
 import type { WriterRelay } from '../app/writer-launch';
 import { type CommandExit, type WriterTransport, relayTransport, stdioTransport } from './writer-transport';
 
+/** A download the writer reads as it grows: its announced size, and its end (rejects when the download failed). */
+export interface Growing {
+  readonly expectedSize: number | undefined;
+  readonly downloaded: Promise<number>;
+}
+
 export interface RunWriterOptions {
   /**
    * The writer command line, e.g. `['pkexec', node, macula.js, 'write', '--ipc']`; with `relay`, the elevation tool's
@@ -30,6 +36,8 @@ export interface RunWriterOptions {
   readonly seeds?: readonly string[] | undefined;
   /** The image file's verified SHA-256: the writer writes chunk 0 only if the file it read hashes to it. */
   readonly sha256?: string | undefined;
+  /** The image is still being downloaded: the writer reads it as it grows until told it ended (or the download failed). */
+  readonly growing?: Growing | undefined;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: Extract<WriterEvent, { kind: 'progress' }>) => void;
 }
@@ -54,6 +62,8 @@ export async function runWriter(opts: RunWriterOptions): Promise<WriterResult> {
       ...(opts.bmap !== undefined ? { bmap: opts.bmap } : {}),
       ...(opts.seeds !== undefined ? { seeds: [...opts.seeds] } : {}),
       ...(opts.sha256 !== undefined ? { sha256: opts.sha256.toLowerCase() } : {}),
+      ...(opts.growing ? { growing: true } : {}),
+      ...(opts.growing?.expectedSize !== undefined ? { size: opts.growing.expectedSize } : {}),
     })}\n`,
   );
   return speak(transport, opts);
@@ -67,6 +77,11 @@ function speak(transport: WriterTransport, opts: RunWriterOptions): Promise<Writ
 
   return new Promise<WriterResult>((resolve, reject) => {
     let settled = false;
+    // The download's end tells the writer where the file ends; its failure cancels the write (chunk 0 stays unwritten).
+    opts.growing?.downloaded.then(
+      (size) => void (settled || transport.input.write(`${JSON.stringify({ kind: 'grown', size })}\n`)),
+      () => void (settled || cancel()),
+    );
     const settle = (fn: () => void): void => {
       if (settled) return;
       settled = true;
