@@ -67,8 +67,11 @@ export class InterfaceBrowser {
     this.schedule = new QuerySchedule({ name: options.serviceName, type: 'PTR' }, { maxIntervalMs: options.maxQueryIntervalMs }, this.now());
     this.socket = createSocket({ type: 'udp4', reuseAddr: true, recvBufferSize: RECEIVE_BUFFER_BYTES });
     // Registered before multicast-dns's own listener, so it runs first for each datagram.
-    this.socket.on('message', (message: Buffer) => {
-      this.lastWasOwn = this.sentRecently.has(message.toString('base64'));
+    // Ours only if it came from this interface's own address as well: another host's query can be byte for byte the
+    // same as one of ours (the same question, no known answers yet), and must still count as theirs.
+    this.socket.on('message', (message: Buffer, rinfo: RemoteInfo) => {
+      const sentAt = this.sentRecently.get(message.toString('base64'));
+      this.lastWasOwn = rinfo.address === options.iface.address && sentAt !== undefined && this.now() - sentAt <= OWN_ECHO_MS;
     });
     this.mdns = makeMdns({ socket: this.socket, interface: options.iface.address, bind: '0.0.0.0', port: options.port ?? 5353, reuseAddr: true });
     this.mdns.on('response', (packet, rinfo: RemoteInfo) => this.onResponse(packet, rinfo));
